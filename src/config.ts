@@ -1,0 +1,269 @@
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every setting of the server comes from the environment and is parsed here, once, at start-up. The parsed
+ * `Config` is passed down explicitly; nothing else reads `process.env`.
+ *
+ * The table in docs/configuration.md is kept in step with `SETTINGS` by test/config.test.ts.
+ */
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const MODES = ['stdio', 'http', 'both'] as const;
+export type Mode = (typeof MODES)[number];
+
+const bool = (name: string) =>
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .refine((v) => ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'].includes(v), {
+      message: `${name} must be one of true, false, 1, 0, yes, no, on, off`,
+    })
+    .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+const int = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, { message: `${name} must be a whole number from ${min} to ${max}` })
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, { message: `${name} must be a whole number from ${min} to ${max}` });
+
+const list = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+  );
+
+function defaultReadThreads(): number {
+  // One core is kept for the event loop and the writer; a single-core machine still gets one reader.
+  return Math.max(1, Math.min(4, availableParallelism() - 1));
+}
+
+/** One entry per environment variable: its parser, its default (as the string an operator would write) and its doc. */
+export const SETTINGS = {
+  TINYTASK_MODE: {
+    schema: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .refine((v) => [...MODES, 'sse'].includes(v), {
+        message: 'TINYTASK_MODE must be one of stdio, http, both (or the legacy sse)',
+      }),
+    default: 'http',
+    doc: 'Which transports to serve: `stdio`, `http` or `both`. The legacy value `sse` means `http` with the legacy SSE transport switched on, and logs a deprecation warning.',
+  },
+  TINYTASK_ENABLE_SSE: {
+    schema: bool('TINYTASK_ENABLE_SSE'),
+    default: 'false',
+    doc: 'Serve the legacy 2024-11-05 HTTP+SSE transport (`GET /sse` + `POST /messages`) next to Streamable HTTP.',
+  },
+  TINYTASK_PORT: {
+    schema: int('TINYTASK_PORT', 0, 65535),
+    default: '3000',
+    doc: 'TCP port of the HTTP server. `0` picks a free port (logged at start-up).',
+  },
+  TINYTASK_HOST: {
+    schema: z.string().trim().min(1, { message: 'TINYTASK_HOST must not be empty' }),
+    default: '127.0.0.1',
+    doc: 'Address the HTTP server binds to. The container image sets `0.0.0.0`.',
+  },
+  TINYTASK_DB_PATH: {
+    schema: z.string().trim().min(1, { message: 'TINYTASK_DB_PATH must not be empty' }),
+    default: './data/tinytask.db',
+    doc: 'SQLite database file. Its parent directory is created when missing. `-wal` and `-shm` files live beside it.',
+  },
+  TINYTASK_ENABLE_HISTORY: {
+    schema: bool('TINYTASK_ENABLE_HISTORY'),
+    default: 'false',
+    doc: 'Record every field change of a task in `task_history` (in the same transaction) and offer the `get_task_history` tool.',
+  },
+  TINYTASK_LOG_LEVEL: {
+    schema: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .refine((v): v is LogLevel => (LOG_LEVELS as readonly string[]).includes(v), {
+        message: 'TINYTASK_LOG_LEVEL must be one of trace, debug, info, warn, error',
+      }),
+    default: 'info',
+    doc: 'Log level of the JSON logs on stderr. `debug` logs every tool call with its duration, `trace` also logs SQL.',
+  },
+  TINYTASK_READ_THREADS: {
+    schema: int('TINYTASK_READ_THREADS', 1, 64),
+    default: '',
+    doc: 'Worker threads serving reads, each with its own read-only connection. Default: available CPUs minus one, between 1 and 4.',
+  },
+  TINYTASK_WRITE_QUEUE_LIMIT: {
+    schema: int('TINYTASK_WRITE_QUEUE_LIMIT', 1, 1_000_000),
+    default: '10000',
+    doc: 'Writes waiting for the writer thread at most; past it a write fails at once with `OVERLOADED`.',
+  },
+  TINYTASK_WRITE_BATCH_MAX: {
+    schema: int('TINYTASK_WRITE_BATCH_MAX', 1, 100_000),
+    default: '1000',
+    doc: 'Most writes committed in one group-commit transaction.',
+  },
+  TINYTASK_SESSION_IDLE_TIMEOUT: {
+    schema: int('TINYTASK_SESSION_IDLE_TIMEOUT', 1, 7 * 24 * 3600),
+    default: '1800',
+    doc: 'Seconds an MCP session may stay idle (no request, no open stream) before it is closed; its id then answers 404.',
+  },
+  TINYTASK_MAX_SESSIONS: {
+    schema: int('TINYTASK_MAX_SESSIONS', 1, 1_000_000),
+    default: '5000',
+    doc: 'Open MCP sessions at most. An `initialize` past the cap gets HTTP 503 with a JSON-RPC error.',
+  },
+  TINYTASK_STATELESS: {
+    schema: bool('TINYTASK_STATELESS'),
+    default: 'false',
+    doc: 'Serve Streamable HTTP without sessions (no `Mcp-Session-Id`, no GET stream, no subscriptions).',
+  },
+  TINYTASK_MAX_BODY_BYTES: {
+    schema: int('TINYTASK_MAX_BODY_BYTES', 1024, 64 * 1024 * 1024),
+    default: '1048576',
+    doc: 'Largest request body accepted on `/mcp` and `/messages`; larger ones get HTTP 413.',
+  },
+  TINYTASK_ALLOWED_HOSTS: {
+    schema: list,
+    default: '',
+    doc: 'Comma-separated `Host` values accepted (DNS-rebinding protection; with or without port). Empty: when bound to a loopback address only `localhost`, `127.0.0.1` and `[::1]` are accepted; otherwise any host.',
+  },
+  TINYTASK_ALLOWED_ORIGINS: {
+    schema: list,
+    default: '',
+    doc: 'Comma-separated `Origin` values accepted from browsers. Requests without `Origin` are always accepted; loopback origins are accepted while bound to loopback. `*` accepts any origin.',
+  },
+  TINYTASK_CORS_ORIGINS: {
+    schema: list,
+    default: '',
+    doc: 'Comma-separated origins that get CORS headers (and preflight answers). Empty: CORS off. `*` allows any origin.',
+  },
+  TINYTASK_AUTH_TOKEN: {
+    schema: z.string(),
+    default: '',
+    doc: 'When set, `/mcp`, `/sse`, `/messages`, `/metrics` and `/api/*` require `Authorization: Bearer <token>`. Health endpoints stay open.',
+  },
+  TINYTASK_AUTH_TOKENS_FILE: {
+    schema: z.string(),
+    default: '',
+    doc: 'Path of a JSON file `{"<token>": "<agent name>", ...}`. Each token is accepted and binds its requests to that agent: agent-name arguments that name another agent are refused with `FORBIDDEN`.',
+  },
+  TINYTASK_SHUTDOWN_TIMEOUT: {
+    schema: int('TINYTASK_SHUTDOWN_TIMEOUT', 0, 600_000),
+    default: '5000',
+    doc: 'Milliseconds that in-flight calls get to finish on SIGTERM/SIGINT before sessions are closed.',
+  },
+  TINYTASK_PAGE_SIZE: {
+    schema: int('TINYTASK_PAGE_SIZE', 1, 1000),
+    default: '100',
+    doc: 'Items per page of the MCP list methods (`tools/list`, `resources/list`, `resources/templates/list`, `prompts/list`).',
+  },
+} as const;
+
+export type SettingName = keyof typeof SETTINGS;
+
+export interface Config {
+  mode: Mode;
+  stdio: boolean;
+  http: boolean;
+  enableSse: boolean;
+  port: number;
+  host: string;
+  dbPath: string;
+  enableHistory: boolean;
+  logLevel: LogLevel;
+  readThreads: number;
+  writeQueueLimit: number;
+  writeBatchMax: number;
+  sessionIdleTimeoutMs: number;
+  maxSessions: number;
+  stateless: boolean;
+  maxBodyBytes: number;
+  allowedHosts: string[];
+  allowedOrigins: string[];
+  corsOrigins: string[];
+  authToken: string | undefined;
+  authTokensFile: string | undefined;
+  shutdownTimeoutMs: number;
+  pageSize: number;
+  /** Warnings found while parsing (e.g. deprecated values), logged once the logger exists. */
+  warnings: string[];
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment. Throws `ConfigError` naming every bad variable and its allowed values. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const values: Record<string, unknown> = {};
+  for (const [name, setting] of Object.entries(SETTINGS)) {
+    const raw = env[name];
+    if (raw === undefined || (raw.trim() === '' && name !== 'TINYTASK_AUTH_TOKEN')) {
+      if (setting.default === '') {
+        values[name] = undefined;
+        continue;
+      }
+      values[name] = (setting.schema as z.ZodType).parse(setting.default);
+      continue;
+    }
+    const parsed = (setting.schema as z.ZodType).safeParse(raw);
+    if (parsed.success) values[name] = parsed.data;
+    else problems.push(`${parsed.error.issues[0]?.message ?? `${name} is invalid`} (got ${JSON.stringify(raw)})`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const warnings: string[] = [];
+  let mode = values.TINYTASK_MODE as Mode | 'sse';
+  let enableSse = values.TINYTASK_ENABLE_SSE as boolean;
+  if (mode === 'sse') {
+    warnings.push('TINYTASK_MODE=sse is deprecated: it now means TINYTASK_MODE=http with TINYTASK_ENABLE_SSE=true.');
+    mode = 'http';
+    enableSse = true;
+  }
+  const authToken = (values.TINYTASK_AUTH_TOKEN as string | undefined) || undefined;
+  const authTokensFile = (values.TINYTASK_AUTH_TOKENS_FILE as string | undefined)?.trim() || undefined;
+
+  return {
+    mode,
+    stdio: mode === 'stdio' || mode === 'both',
+    http: mode === 'http' || mode === 'both',
+    enableSse,
+    port: values.TINYTASK_PORT as number,
+    host: values.TINYTASK_HOST as string,
+    dbPath: resolve(values.TINYTASK_DB_PATH as string),
+    enableHistory: values.TINYTASK_ENABLE_HISTORY as boolean,
+    logLevel: values.TINYTASK_LOG_LEVEL as LogLevel,
+    readThreads: (values.TINYTASK_READ_THREADS as number | undefined) ?? defaultReadThreads(),
+    writeQueueLimit: values.TINYTASK_WRITE_QUEUE_LIMIT as number,
+    writeBatchMax: values.TINYTASK_WRITE_BATCH_MAX as number,
+    sessionIdleTimeoutMs: (values.TINYTASK_SESSION_IDLE_TIMEOUT as number) * 1000,
+    maxSessions: values.TINYTASK_MAX_SESSIONS as number,
+    stateless: values.TINYTASK_STATELESS as boolean,
+    maxBodyBytes: values.TINYTASK_MAX_BODY_BYTES as number,
+    allowedHosts: values.TINYTASK_ALLOWED_HOSTS as string[],
+    allowedOrigins: values.TINYTASK_ALLOWED_ORIGINS as string[],
+    corsOrigins: values.TINYTASK_CORS_ORIGINS as string[],
+    authToken,
+    authTokensFile,
+    shutdownTimeoutMs: values.TINYTASK_SHUTDOWN_TIMEOUT as number,
+    pageSize: values.TINYTASK_PAGE_SIZE as number,
+    warnings,
+  };
+}
+
+/** A config for tests and embedding: defaults, with the given fields replaced. */
+export function configWith(overrides: Partial<Config>): Config {
+  return { ...loadConfig({}), ...overrides };
+}

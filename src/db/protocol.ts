@@ -1,0 +1,171 @@
+/**
+ * The only message types that cross thread boundaries. Everything here is structured-clone data: no classes,
+ * no functions, errors as `PlainError`.
+ *
+ *   main thread  ──WriterRequest──▶  writer thread (the one read-write connection)
+ *   main thread  ◀─WriterResponse──  writer thread
+ *   main thread  ──ReadTask────────▶ piscina reader (read-only connection), answers a ReadOutcome
+ */
+import type { PlainError } from '../domain/errors.js';
+import type {
+  AddCommentInput,
+  AddLinkInput,
+  AddTaskToQueueInput,
+  CommentIdInput,
+  CreateSubtaskInput,
+  CreateTaskInput,
+  GetMyQueueInput,
+  GetQueueTasksInput,
+  GetSubtasksInput,
+  GetTaskHistoryInput,
+  GetTaskWithSubtasksInput,
+  LinkIdInput,
+  ListCommentsInput,
+  ListLinksInput,
+  ListTasksInput,
+  MoveCommentInput,
+  MoveSubtaskInput,
+  MoveTaskInput,
+  MoveTaskToQueueInput,
+  QueueNameInput,
+  RemoveTaskFromQueueInput,
+  SignupForTaskInput,
+  TaskIdInput,
+  UpdateCommentInput,
+  UpdateLinkInput,
+  UpdateTaskInput,
+} from '../domain/schemas.js';
+import type {
+  AgentQueueSummary,
+  BoardStats,
+  ChangeSet,
+  ClaimResult,
+  ClearQueueResult,
+  Comment,
+  DeleteResult,
+  HistoryEntry,
+  Link,
+  QueueStats,
+  QueueSummary,
+  Task,
+  TaskDetail,
+  TaskPage,
+  TaskTree,
+} from '../domain/types.js';
+
+// ---------------------------------------------------------------------------------------------------------
+// Writes. Each command is validated on the main thread before it is sent; the writer applies the domain rules.
+
+export interface WriteCommands {
+  createTask: { args: CreateTaskInput; result: Task };
+  createSubtask: { args: CreateSubtaskInput; result: Task };
+  updateTask: { args: UpdateTaskInput; result: Task };
+  deleteTask: { args: TaskIdInput; result: DeleteResult };
+  archiveTask: { args: TaskIdInput; result: Task };
+  moveSubtask: { args: MoveSubtaskInput; result: Task };
+  signupForTask: { args: SignupForTaskInput; result: ClaimResult };
+  moveTask: { args: MoveTaskInput; result: Task };
+  addTaskToQueue: { args: AddTaskToQueueInput; result: Task };
+  removeTaskFromQueue: { args: RemoveTaskFromQueueInput; result: Task };
+  moveTaskToQueue: { args: MoveTaskToQueueInput; result: Task };
+  clearQueue: { args: QueueNameInput; result: ClearQueueResult };
+  addComment: { args: AddCommentInput; result: Comment };
+  updateComment: { args: UpdateCommentInput; result: Comment };
+  deleteComment: { args: CommentIdInput; result: DeleteResult };
+  moveComment: { args: MoveCommentInput; result: Comment };
+  addLink: { args: AddLinkInput; result: Link };
+  updateLink: { args: UpdateLinkInput; result: Link };
+  deleteLink: { args: LinkIdInput; result: DeleteResult };
+}
+
+export type WriteCommandName = keyof WriteCommands;
+
+export type WriteCommand = {
+  [K in WriteCommandName]: { type: K; args: WriteCommands[K]['args'] };
+}[WriteCommandName];
+
+export type WriteResult<K extends WriteCommandName> = WriteCommands[K]['result'];
+
+/** Options the writer thread starts with (its `workerData`). */
+export interface WriterOptions {
+  dbPath: string;
+  enableHistory: boolean;
+  batchMax: number;
+  /** Log SQL at trace level (forwarded to the main thread as `log` messages). */
+  traceSql: boolean;
+  /** Tests only: accept the `crash` request, which kills the thread in the middle of a batch. */
+  allowFaultInjection?: boolean;
+}
+
+export type WriterRequest =
+  | { kind: 'write'; id: number; command: WriteCommand }
+  /** Answers `pong` after a trivial write transaction: proves the thread and a writable database. */
+  | { kind: 'ping'; id: number }
+  | { kind: 'checkpoint'; id: number; mode: 'PASSIVE' | 'TRUNCATE' }
+  /** Online backup through SQLite's backup API into `path` (a new file). */
+  | { kind: 'backup'; id: number; path: string }
+  /** Finish queued work, checkpoint (TRUNCATE), close the connection, answer, then exit. */
+  | { kind: 'shutdown'; id: number }
+  /** Fault injection (tests): exit the thread while a batch is open, after the writes queued before it ran. */
+  | { kind: 'crash'; id: number };
+
+export interface BatchStats {
+  size: number;
+  durationMs: number;
+}
+
+export type WriterResponse =
+  | { kind: 'ready'; schemaVersion: number }
+  | { kind: 'ok'; id: number; value: unknown; changes?: ChangeSet }
+  | { kind: 'error'; id: number; error: PlainError }
+  /** Sent after every committed batch, for metrics. */
+  | { kind: 'batch'; stats: BatchStats }
+  | { kind: 'log'; level: 'trace' | 'debug' | 'info' | 'warn' | 'error'; msg: string; data?: Record<string, unknown> }
+  /** The thread could not start (e.g. the database is newer than the code); it exits after this. */
+  | { kind: 'fatal'; error: PlainError };
+
+// ---------------------------------------------------------------------------------------------------------
+// Reads, served by the piscina pool.
+
+export interface ReadQueries {
+  getTask: { args: TaskIdInput; result: TaskDetail };
+  listTasks: { args: ListTasksInput & { queue_name?: string }; result: TaskPage };
+  getSubtasks: { args: GetSubtasksInput; result: Task[] };
+  getTaskWithSubtasks: { args: GetTaskWithSubtasksInput; result: TaskTree };
+  getMyQueue: { args: GetMyQueueInput; result: Task[] };
+  agentQueueSummary: { args: { agent_name: string }; result: AgentQueueSummary };
+  listQueues: { args: Record<string, never>; result: QueueSummary[] };
+  getQueueStats: { args: QueueNameInput; result: QueueStats };
+  getQueueTasks: { args: GetQueueTasksInput; result: TaskPage };
+  listComments: { args: ListCommentsInput; result: Comment[] };
+  getComment: { args: CommentIdInput; result: Comment };
+  listLinks: { args: ListLinksInput; result: Link[] };
+  getTaskHistory: { args: GetTaskHistoryInput; result: HistoryEntry[] };
+  /** Distinct agent names (assignees and creators) starting with `prefix`, for completions. */
+  completeAgents: { args: { prefix: string; limit: number }; result: string[] };
+  /** Distinct queue names starting with `prefix`, for completions. */
+  completeQueues: { args: { prefix: string; limit: number }; result: string[] };
+  /** Task ids whose decimal form starts with `prefix`, newest first, for completions. */
+  completeTaskIds: { args: { prefix: string; limit: number }; result: number[] };
+  /** Task ids for `resources/list`, ascending, after `after_id`. */
+  pageTaskIds: { args: { after_id: number; limit: number; archived: boolean }; result: Array<{ id: number; title: string }> };
+  boardStats: { args: Record<string, never>; result: BoardStats };
+  /** Proves a reader thread answers and its connection reads. */
+  ping: { args: Record<string, never>; result: { ok: true; schemaVersion: number } };
+}
+
+export type ReadQueryName = keyof ReadQueries;
+
+export type ReadQuery = {
+  [K in ReadQueryName]: { op: K; args: ReadQueries[K]['args'] };
+}[ReadQueryName];
+
+export type ReadResult<K extends ReadQueryName> = ReadQueries[K]['result'];
+
+/** Options each reader thread gets from the pool (piscina `workerData`). */
+export interface ReaderOptions {
+  dbPath: string;
+  traceSql: boolean;
+}
+
+export type ReadOutcome = { ok: true; value: unknown } | { ok: false; error: PlainError };
