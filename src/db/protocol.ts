@@ -107,7 +107,12 @@ export type WriterRequest =
   /** Finish queued work, checkpoint (TRUNCATE), close the connection, answer, then exit. */
   | { kind: 'shutdown'; id: number }
   /** Fault injection (tests): exit the thread while a batch is open, after the writes queued before it ran. */
-  | { kind: 'crash'; id: number };
+  | { kind: 'crash'; id: number }
+  /**
+   * Several requests in one message, handled in order. The main thread sends everything issued in the same
+   * turn of its event loop this way, so those writes reach the same batch and postMessage is paid once.
+   */
+  | { kind: 'bundle'; requests: WriterRequest[] };
 
 export interface BatchStats {
   size: number;
@@ -120,9 +125,19 @@ export type WriterResponse =
   | { kind: 'error'; id: number; error: PlainError }
   /** Sent after every committed batch, for metrics. */
   | { kind: 'batch'; stats: BatchStats }
-  | { kind: 'log'; level: 'trace' | 'debug' | 'info' | 'warn' | 'error'; msg: string; data?: Record<string, unknown> }
+  | {
+      kind: 'log';
+      level: 'trace' | 'debug' | 'info' | 'warn' | 'error';
+      msg: string;
+      data?: Record<string, unknown>;
+    }
   /** The thread could not start (e.g. the database is newer than the code); it exits after this. */
-  | { kind: 'fatal'; error: PlainError };
+  | { kind: 'fatal'; error: PlainError }
+  /**
+   * Several responses in one message, handled in order. After each batch the writer sends its `batch` stats
+   * followed by every write's answer this way: one postMessage per batch, and `batch` is seen before callers resume.
+   */
+  | { kind: 'bundle'; responses: WriterResponse[] };
 
 // ---------------------------------------------------------------------------------------------------------
 // Reads, served by the piscina pool.
@@ -148,7 +163,10 @@ export interface ReadQueries {
   /** Task ids whose decimal form starts with `prefix`, newest first, for completions. */
   completeTaskIds: { args: { prefix: string; limit: number }; result: number[] };
   /** Task ids for `resources/list`, ascending, after `after_id`. */
-  pageTaskIds: { args: { after_id: number; limit: number; archived: boolean }; result: Array<{ id: number; title: string }> };
+  pageTaskIds: {
+    args: { after_id: number; limit: number; archived: boolean };
+    result: Array<{ id: number; title: string }>;
+  };
   boardStats: { args: Record<string, never>; result: BoardStats };
   /** Proves a reader thread answers and its connection reads. */
   ping: { args: Record<string, never>; result: { ok: true; schemaVersion: number } };
@@ -169,3 +187,9 @@ export interface ReaderOptions {
 }
 
 export type ReadOutcome = { ok: true; value: unknown } | { ok: false; error: PlainError };
+
+/**
+ * One piscina task: a query, or several (reads issued in the same turn of the main thread's event loop travel
+ * together, one round trip for all of them). Answered by a `ReadOutcome` or an array of them, in order.
+ */
+export type ReadTask = ReadQuery | { batch: ReadQuery[] };

@@ -24,17 +24,31 @@ export const LIMITS = {
   offset: 1_000_000_000,
 } as const;
 
-const idValue = (what: string) =>
-  z.union(
+/**
+ * An integer from `min` to `max` given as a JSON number or as a numeric string (agents send both). Every way it
+ * can fail reports the same message, naming the field and its range.
+ */
+const integer = (min: number, max: number, message: string) => {
+  const error = () => message;
+  return z.union(
     [
-      z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+      z.number({ error }).int({ error }).min(min, { error }).max(max, { error }),
       z
-        .string()
+        .string({ error })
         .trim()
-        .regex(/^[1-9][0-9]{0,15}$/)
-        .transform(Number),
+        .regex(min < 0 ? /^-?[0-9]{1,16}$/ : /^[0-9]{1,16}$/, { error })
+        .transform(Number)
+        .refine((n) => Number.isSafeInteger(n) && n >= min && n <= max, { error }),
     ],
-    { error: () => `${what} must be a positive integer id (a number like 42 or a numeric string like "42")` },
+    { error },
+  );
+};
+
+const idValue = (what: string) =>
+  integer(
+    1,
+    Number.MAX_SAFE_INTEGER,
+    `${what} must be a positive integer id (a number like 42 or a numeric string like "42")`,
   );
 
 export const id = (what: string, description: string) => idValue(what).describe(description);
@@ -58,20 +72,11 @@ const optionalText = (what: string, max: number, description: string) =>
 export const agentName = (what: string, description: string) => text(what, LIMITS.agentName, description);
 const queueName = (what: string, description: string) => text(what, LIMITS.queueName, description);
 
-const priority = z
-  .union(
-    [
-      z.number().int().min(-LIMITS.priority).max(LIMITS.priority),
-      z
-        .string()
-        .trim()
-        .regex(/^-?[0-9]{1,7}$/)
-        .transform(Number)
-        .refine((n) => Math.abs(n) <= LIMITS.priority),
-    ],
-    { error: () => `priority must be an integer from -${LIMITS.priority} to ${LIMITS.priority}` },
-  )
-  .describe('Priority; higher is claimed first (default 0)');
+const priority = integer(
+  -LIMITS.priority,
+  LIMITS.priority,
+  `priority must be an integer from -${LIMITS.priority} to ${LIMITS.priority}`,
+).describe('Priority; higher is claimed first (default 0)');
 
 const tags = z
   .array(text('each tag', LIMITS.tag, 'A tag'), { error: () => 'tags must be an array of strings' })
@@ -94,35 +99,13 @@ const excludeStatus = z
   })
   .describe('Leave out tasks with these statuses (one value or an array)');
 
-const limit = z
-  .union(
-    [
-      z.number().int().min(1).max(LIMITS.listLimit),
-      z
-        .string()
-        .trim()
-        .regex(/^[0-9]{1,4}$/)
-        .transform(Number)
-        .refine((n) => n >= 1 && n <= LIMITS.listLimit),
-    ],
-    { error: () => `limit must be an integer from 1 to ${LIMITS.listLimit}` },
-  )
-  .describe(`Most tasks to return (default ${LIMITS.listLimitDefault}, at most ${LIMITS.listLimit})`);
+const limit = integer(1, LIMITS.listLimit, `limit must be an integer from 1 to ${LIMITS.listLimit}`).describe(
+  `Most tasks to return (default ${LIMITS.listLimitDefault}, at most ${LIMITS.listLimit})`,
+);
 
-const offset = z
-  .union(
-    [
-      z.number().int().min(0).max(LIMITS.offset),
-      z
-        .string()
-        .trim()
-        .regex(/^[0-9]{1,10}$/)
-        .transform(Number)
-        .refine((n) => n <= LIMITS.offset),
-    ],
-    { error: () => `offset must be an integer from 0 to ${LIMITS.offset}` },
-  )
-  .describe('Tasks to skip before the first one returned (default 0)');
+const offset = integer(0, LIMITS.offset, `offset must be an integer from 0 to ${LIMITS.offset}`).describe(
+  'Tasks to skip before the first one returned (default 0)',
+);
 
 const flag = (what: string, description: string) =>
   z.boolean({ error: () => `${what} must be true or false` }).describe(description);
@@ -137,7 +120,10 @@ const listFilters = {
   status: statusFilter.optional(),
   exclude_status: excludeStatus.optional(),
   parent_task_id: id('parent_task_id', 'Only direct subtasks of this task').optional(),
-  exclude_subtasks: flag('exclude_subtasks', 'Leave out subtasks (tasks with a parent); default false').optional(),
+  exclude_subtasks: flag(
+    'exclude_subtasks',
+    'Leave out subtasks (tasks with a parent); default false',
+  ).optional(),
   include_archived: flag('include_archived', 'Include archived tasks (default false)').optional(),
   include_description: includeDescription.optional(),
   limit: limit.optional(),
@@ -184,9 +170,13 @@ export const schemas = {
     assigned_to: orNull(agentName('assigned_to', 'New assignee; null unassigns')).optional(),
     priority: priority.optional(),
     tags: tags.optional(),
-    parent_task_id: orNull(id('parent_task_id', 'New parent task id; null makes the task top-level')).optional(),
+    parent_task_id: orNull(
+      id('parent_task_id', 'New parent task id; null makes the task top-level'),
+    ).optional(),
     queue_name: orNull(queueName('queue_name', 'New queue; null takes the task out of its queue')).optional(),
-    blocked_by_task_id: orNull(id('blocked_by_task_id', 'Task that blocks this one; null unblocks')).optional(),
+    blocked_by_task_id: orNull(
+      id('blocked_by_task_id', 'Task that blocks this one; null unblocks'),
+    ).optional(),
     auto_promote: flag('auto_promote', 'Whether the status rolls up from subtasks').optional(),
     updated_by: agentName('updated_by', 'Agent making the change (recorded in the task history)').optional(),
   }),
@@ -206,13 +196,18 @@ export const schemas = {
 
   getTaskWithSubtasks: z.strictObject({
     task_id: id('task_id', 'Task id'),
-    recursive: flag('recursive', 'Include subtasks at every depth, not only direct ones (default false)').optional(),
+    recursive: flag(
+      'recursive',
+      'Include subtasks at every depth, not only direct ones (default false)',
+    ).optional(),
     include_archived: flag('include_archived', 'Include archived subtasks (default false)').optional(),
   }),
 
   moveSubtask: z.strictObject({
     subtask_id: id('subtask_id', 'Subtask to move'),
-    new_parent_id: orNull(id('new_parent_id', 'New parent task id; null or omitted makes it top-level')).optional(),
+    new_parent_id: orNull(
+      id('new_parent_id', 'New parent task id; null or omitted makes it top-level'),
+    ).optional(),
   }),
 
   getMyQueue: z.strictObject({

@@ -1,0 +1,286 @@
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import { backupDatabase } from '../db/backup.js';
+import type {
+  BatchStats,
+  ReadQueries,
+  ReadQueryName,
+  WriteCommandName,
+  WriteCommands,
+} from '../db/protocol.js';
+import { InlineReaders, ReaderPool, type Readers } from '../db/readers/pool.js';
+import { InlineWriter, WriterClient, type Writer } from '../db/writer/client.js';
+import { errors, TaskBoardError, toPlainError } from '../domain/errors.js';
+import { agentName, describeIssues, LIMITS, parseInput, type Schemas } from '../domain/schemas.js';
+import type { ChangeSet } from '../domain/types.js';
+import type { Logger } from '../logger.js';
+import type { ServerMetrics } from '../metrics.js';
+import type { Board, BoardEvents, BoardHealth, BoardStatsSnapshot } from './types.js';
+
+export interface CreateBoardOptions {
+  config: Config;
+  logger: Logger;
+  metrics?: ServerMetrics;
+  /** Tests only: lets `crashWriter()` kill the writer thread in the middle of a batch. */
+  allowFaultInjection?: boolean;
+  /**
+   * Run every database operation on the calling thread (no writer thread, no read pool). Same handlers, same
+   * group commit; the event loop blocks while SQLite works. For comparisons and thread-less embedding.
+   */
+  inline?: boolean;
+}
+
+/** The board as created here: the `Board` contract plus the fault-injection hook the tests use. */
+export interface CoreBoard extends Board {
+  /** Kills the writer thread in the middle of the next batch (needs `allowFaultInjection`). */
+  crashWriter(): Promise<void>;
+  /** Runs a checkpoint now; answers SQLite's (busy, log, checkpointed) frame counts. */
+  checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): Promise<{ busy: number; log: number; checkpointed: number }>;
+}
+
+/** Which input schema validates each write. */
+const WRITE_SCHEMAS = {
+  createTask: 'createTask',
+  createSubtask: 'createSubtask',
+  updateTask: 'updateTask',
+  deleteTask: 'taskId',
+  archiveTask: 'taskId',
+  moveSubtask: 'moveSubtask',
+  signupForTask: 'signupForTask',
+  moveTask: 'moveTask',
+  addTaskToQueue: 'addTaskToQueue',
+  removeTaskFromQueue: 'removeTaskFromQueue',
+  moveTaskToQueue: 'moveTaskToQueue',
+  clearQueue: 'queueName',
+  addComment: 'addComment',
+  updateComment: 'updateComment',
+  deleteComment: 'commentId',
+  moveComment: 'moveComment',
+  addLink: 'addLink',
+  updateLink: 'updateLink',
+  deleteLink: 'linkId',
+} as const satisfies Record<WriteCommandName, keyof Schemas>;
+
+const completion = z.strictObject({
+  prefix: z
+    .string({ error: () => 'prefix must be a string' })
+    .max(LIMITS.title, { error: 'prefix is too long' }),
+  limit: z
+    .number()
+    .int()
+    .min(1)
+    .max(LIMITS.listLimit, { error: `limit must be an integer from 1 to ${LIMITS.listLimit}` }),
+});
+
+/** Schemas of the reads that are not TinyTask tools (completions, resource listing, stats). */
+const INTERNAL_READ_SCHEMAS = {
+  agentQueueSummary: z.strictObject({ agent_name: agentName('agent_name', 'Agent') }),
+  completeAgents: completion,
+  completeQueues: completion,
+  completeTaskIds: completion,
+  pageTaskIds: z.strictObject({
+    after_id: z.number().int().min(0),
+    limit: z.number().int().min(1).max(LIMITS.listLimit),
+    archived: z.boolean(),
+  }),
+  boardStats: z.strictObject({}),
+} satisfies Partial<Record<ReadQueryName, z.ZodType>>;
+
+const READ_SCHEMAS = {
+  getTask: 'taskId',
+  listTasks: 'listTasks',
+  getSubtasks: 'getSubtasks',
+  getTaskWithSubtasks: 'getTaskWithSubtasks',
+  getMyQueue: 'getMyQueue',
+  listQueues: 'listQueues',
+  getQueueStats: 'queueName',
+  getQueueTasks: 'getQueueTasks',
+  listComments: 'listComments',
+  getComment: 'commentId',
+  listLinks: 'listLinks',
+  getTaskHistory: 'getTaskHistory',
+} as const satisfies Partial<Record<ReadQueryName, keyof Schemas>>;
+
+function validateInternal<K extends keyof typeof INTERNAL_READ_SCHEMAS>(name: K, input: unknown): unknown {
+  const result = INTERNAL_READ_SCHEMAS[name].safeParse(input ?? {});
+  if (!result.success) throw errors.invalidArgument(describeIssues(result.error.issues));
+  return result.data;
+}
+
+/**
+ * Opens the task board: starts the writer (which applies migrations) and then the read pool. Rejects with a
+ * TaskBoardError when the database cannot be used (e.g. written by a newer tinytask-mcp).
+ */
+export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> {
+  const { config, logger, metrics } = opts;
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  const log = logger.child({ component: 'board' });
+  const counters = { writesTotal: 0, writesFailed: 0, batchesTotal: 0, lastBatchSize: 0 };
+
+  const writerEvents = {
+    batch(stats: BatchStats) {
+      counters.batchesTotal += 1;
+      counters.lastBatchSize = stats.size;
+      metrics?.writerBatchSize.observe(stats.size);
+      emitter.emit('batch', stats);
+    },
+    log(level: 'trace' | 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) {
+      log[level](data ?? {}, msg);
+    },
+  };
+  const writerOptions = {
+    dbPath: config.dbPath,
+    enableHistory: config.enableHistory,
+    batchMax: config.writeBatchMax,
+    traceSql: config.logLevel === 'trace',
+    allowFaultInjection: opts.allowFaultInjection === true,
+    queueLimit: config.writeQueueLimit,
+  };
+  const writer: Writer = opts.inline
+    ? new InlineWriter(writerOptions, writerEvents)
+    : new WriterClient(writerOptions, writerEvents);
+  const schemaVersion = await writer.start();
+  let readers: Readers;
+  try {
+    const readerOptions = { dbPath: config.dbPath, traceSql: config.logLevel === 'trace' };
+    readers = opts.inline
+      ? new InlineReaders(readerOptions)
+      : new ReaderPool(readerOptions, config.readThreads);
+  } catch (err) {
+    await writer.close();
+    throw err;
+  }
+  log.info(
+    {
+      dbPath: config.dbPath,
+      schemaVersion,
+      readThreads: opts.inline ? 0 : config.readThreads,
+      inline: opts.inline === true,
+    },
+    'task board open',
+  );
+
+  let closing: Promise<void> | null = null;
+
+  async function write<K extends WriteCommandName>(
+    type: K,
+    input: unknown,
+  ): Promise<WriteCommands[K]['result']> {
+    const args = parseInput(WRITE_SCHEMAS[type], input);
+    counters.writesTotal += 1;
+    try {
+      const answer = await writer.write({ type, args } as never);
+      if (hasChanges(answer.changes)) emitter.emit('change', answer.changes);
+      return answer.value as WriteCommands[K]['result'];
+    } catch (err) {
+      counters.writesFailed += 1;
+      throw err instanceof TaskBoardError ? err : TaskBoardError.fromPlain(toPlainError(err));
+    }
+  }
+
+  function read<K extends ReadQueryName>(op: K, args: unknown): Promise<ReadQueries[K]['result']> {
+    return readers.read(op, args as ReadQueries[K]['args']);
+  }
+
+  const writes = Object.fromEntries(
+    (Object.keys(WRITE_SCHEMAS) as WriteCommandName[]).map((name) => [
+      name,
+      (input: unknown) => write(name, input),
+    ]),
+  ) as { [K in WriteCommandName]: (input: unknown) => Promise<WriteCommands[K]['result']> };
+
+  const reads = Object.fromEntries(
+    (Object.keys(READ_SCHEMAS) as Array<keyof typeof READ_SCHEMAS>).map((name) => [
+      name,
+      async (input: unknown) => {
+        if (name === 'getTaskHistory' && !config.enableHistory) {
+          throw errors.featureDisabled(
+            'Task history is switched off on this server (TINYTASK_ENABLE_HISTORY=false); no history is recorded.',
+          );
+        }
+        return read(name, parseInput(READ_SCHEMAS[name], input));
+      },
+    ]),
+  ) as { [K in keyof typeof READ_SCHEMAS]: (input: unknown) => Promise<ReadQueries[K]['result']> };
+
+  const internalReads = Object.fromEntries(
+    (Object.keys(INTERNAL_READ_SCHEMAS) as Array<keyof typeof INTERNAL_READ_SCHEMAS>).map((name) => [
+      name,
+      async (input: unknown) => read(name, validateInternal(name, input)),
+    ]),
+  ) as { [K in keyof typeof INTERNAL_READ_SCHEMAS]: (input: unknown) => Promise<ReadQueries[K]['result']> };
+
+  async function timed(
+    fn: () => Promise<unknown>,
+  ): Promise<{ ok: boolean; error?: string; latencyMs?: number }> {
+    const started = performance.now();
+    try {
+      await fn();
+      return { ok: true, latencyMs: performance.now() - started };
+    } catch (err) {
+      return { ok: false, error: toPlainError(err).message, latencyMs: performance.now() - started };
+    }
+  }
+
+  const board: CoreBoard = {
+    ...writes,
+    ...reads,
+    ...internalReads,
+    historyEnabled: config.enableHistory,
+    on<E extends keyof BoardEvents>(event: E, listener: BoardEvents[E]) {
+      emitter.on(event, listener);
+      return board;
+    },
+    off<E extends keyof BoardEvents>(event: E, listener: BoardEvents[E]) {
+      emitter.off(event, listener);
+      return board;
+    },
+    async health(): Promise<BoardHealth> {
+      const [w, r] = await Promise.all([timed(() => writer.ping()), timed(() => readers.read('ping', {}))]);
+      return { writer: w, readers: r };
+    },
+    stats(): BoardStatsSnapshot {
+      return {
+        writeQueueDepth: writer.writesInFlight,
+        writeQueueLimit: config.writeQueueLimit,
+        writesTotal: counters.writesTotal,
+        writesFailed: counters.writesFailed,
+        writesOverloaded: writer.writesOverloaded,
+        batchesTotal: counters.batchesTotal,
+        lastBatchSize: counters.lastBatchSize,
+        writerRestarts: writer.restarts,
+        readsTotal: readers.readsTotal,
+        readThreads: readers.threads,
+        readPoolUtilization: readers.utilization,
+        readQueueDepth: readers.queueDepth,
+      };
+    },
+    async backup(path: string) {
+      if (typeof path !== 'string' || path.trim() === '')
+        throw errors.invalidArgument('path must be a non-empty file path.');
+      await backupDatabase(config.dbPath, path);
+    },
+    crashWriter: () => writer.crash(),
+    checkpoint: (mode) => writer.checkpoint(mode),
+    close() {
+      closing ??= (async () => {
+        // Readers first, so no reader holds a snapshot while the writer truncates the WAL.
+        await readers
+          .close()
+          .catch((err: unknown) => log.warn({ error: (err as Error).message }, 'closing readers failed'));
+        await writer.close();
+        emitter.removeAllListeners();
+        log.info('task board closed');
+      })();
+      return closing;
+    },
+  };
+  return board;
+}
+
+function hasChanges(changes: ChangeSet): boolean {
+  return changes.tasks.length > 0 || changes.agents.length > 0 || changes.queues.length > 0;
+}

@@ -1,0 +1,31 @@
+/**
+ * Entry of each piscina reader thread: one read-only connection, opened on the first task and kept for the
+ * thread's life, with its statements prepared once. Never throws across the pool: errors come back as data.
+ */
+import { workerData } from 'node:worker_threads';
+import { toPlainError } from '../../domain/errors.js';
+import { createLogger } from '../../logger.js';
+import { openReaderConnection } from '../connection.js';
+import type { ReaderOptions, ReadOutcome, ReadTask } from '../protocol.js';
+import { createReadQueries, type ReadQueryRunner } from './queries.js';
+
+const options = workerData as ReaderOptions;
+let runner: ReadQueryRunner | null = null;
+
+/** With trace logging on, each thread logs its SQL to stderr itself (pino, like the main thread). */
+function trace(): ((sql: string) => void) | undefined {
+  if (!options.traceSql) return undefined;
+  const logger = createLogger('trace').child({ thread: 'reader' });
+  return (sql) => logger.trace({ sql }, 'sql');
+}
+
+export default function read(task: ReadTask): ReadOutcome | ReadOutcome[] {
+  try {
+    runner ??= createReadQueries(openReaderConnection(options.dbPath, trace()));
+  } catch (err) {
+    const error: ReadOutcome = { ok: false, error: toPlainError(err) };
+    return 'batch' in task ? task.batch.map(() => error) : error;
+  }
+  const r = runner;
+  return 'batch' in task ? task.batch.map((q) => r.run(q)) : r.run(task);
+}

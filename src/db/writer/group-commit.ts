@@ -1,0 +1,188 @@
+import { statSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { toPlainError, type PlainError } from '../../domain/errors.js';
+import type { ChangeSet } from '../../domain/types.js';
+import { BUSY_TIMEOUT_MS, JOURNAL_SIZE_LIMIT_BYTES, type Connection } from '../connection.js';
+import type { BatchStats, WriteCommand } from '../protocol.js';
+import type { WriteHandlers } from './handlers.js';
+
+export type QueuedItem = { kind: 'write'; id: number; command: WriteCommand } | { kind: 'crash' };
+
+export type WriteReply =
+  { id: number; ok: true; value: unknown; changes: ChangeSet } | { id: number; ok: false; error: PlainError };
+
+export interface GroupCommitSink {
+  /** Called once per batch, after COMMIT (or after the batch failed as a whole), with every write's reply. */
+  replies(replies: WriteReply[], stats: BatchStats): void;
+  /** Called when a `crash` item is reached, inside the open transaction. Must not return (fault injection). */
+  crash?(): never;
+}
+
+/**
+ * Group commit: writes queue up; a flush (on setImmediate, so everything that arrived in the same turn of the
+ * event loop shares it) takes up to `batchMax` of them and runs them in ONE `BEGIN IMMEDIATE` transaction,
+ * each inside its own SAVEPOINT so that a failing command rolls back alone. Callers are answered only after
+ * COMMIT: an acknowledged write is durable (in WAL, synchronous=NORMAL) and visible to every later read.
+ */
+export class GroupCommitter {
+  private readonly queue: QueuedItem[] = [];
+  private scheduled = false;
+  private readonly begin;
+  private readonly commit;
+  private readonly rollback;
+  private readonly savepoint;
+  private readonly release;
+  private readonly rollbackTo;
+
+  constructor(
+    private readonly db: Connection,
+    private readonly handlers: WriteHandlers,
+    private readonly batchMax: number,
+    private readonly sink: GroupCommitSink,
+  ) {
+    this.begin = db.prepare('BEGIN IMMEDIATE');
+    this.commit = db.prepare('COMMIT');
+    this.rollback = db.prepare('ROLLBACK');
+    this.savepoint = db.prepare('SAVEPOINT cmd');
+    this.release = db.prepare('RELEASE cmd');
+    this.rollbackTo = db.prepare('ROLLBACK TO cmd');
+  }
+
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  enqueue(item: QueuedItem): void {
+    this.queue.push(item);
+    this.schedule();
+  }
+
+  /** One batch per turn of the event loop, so pings and shutdown get in between batches under load. */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.runBatch();
+      if (this.queue.length > 0) this.schedule();
+    });
+  }
+
+  /** Runs every queued write now, batch after batch (shutdown). */
+  drain(): void {
+    while (this.queue.length > 0) this.runBatch();
+  }
+
+  private runBatch(): void {
+    const items = this.queue.splice(0, this.batchMax);
+    if (items.length === 0) return;
+    const started = performance.now();
+    const replies: WriteReply[] = [];
+    try {
+      this.begin.run();
+      for (const item of items) {
+        if (item.kind === 'crash') {
+          if (this.sink.crash) this.sink.crash();
+          continue;
+        }
+        this.savepoint.run();
+        try {
+          const out = this.handlers.execute(item.command);
+          this.release.run();
+          replies.push({ id: item.id, ok: true, value: out.value, changes: out.changes });
+        } catch (err) {
+          this.rollbackTo.run();
+          this.release.run();
+          replies.push({ id: item.id, ok: false, error: toPlainError(err) });
+        }
+      }
+      this.commit.run();
+    } catch (err) {
+      if (this.db.inTransaction) {
+        try {
+          this.rollback.run();
+        } catch {
+          // The connection already rolled back (e.g. SQLITE_FULL aborts the transaction itself).
+        }
+      }
+      const plain = toPlainError(err);
+      const error: PlainError = {
+        code: 'INTERNAL',
+        message: `The batch this write belonged to could not be committed; nothing of it was written. Retry. (${plain.message})`,
+      };
+      replies.length = 0;
+      for (const item of items) if (item.kind === 'write') replies.push({ id: item.id, ok: false, error });
+    }
+    const writes = items.filter((i) => i.kind === 'write').length;
+    this.sink.replies(replies, { size: writes, durationMs: performance.now() - started });
+  }
+}
+
+/**
+ * When the writer checkpoints. Automatic checkpoints are off (wal_autocheckpoint = 0); after batches the writer
+ * runs a PASSIVE checkpoint once enough writes or time have accumulated, so the WAL stays bounded without paying
+ * a checkpoint (and its fsync) per batch. PASSIVE never waits for readers, so under constant overlapping reads
+ * the WAL could keep growing; once the file passes `walLimitBytes` the writer runs a RESTART checkpoint, which
+ * waits for the readers of the moment (reads are short) so the next write starts the WAL from its beginning and
+ * `journal_size_limit` truncates the file.
+ */
+export class CheckpointPolicy {
+  private writesSince = 0;
+  private lastAt = Date.now();
+  /** The last checkpoint's mode and SQLite's answer (WAL frames, frames copied back), for logs and tests. */
+  lastResult: (CheckpointResult & { mode: CheckpointMode }) | null = null;
+
+  constructor(
+    private readonly db: Connection,
+    private readonly options: {
+      everyWrites?: number;
+      everyMs?: number;
+      walPath?: string;
+      walLimitBytes?: number;
+    } = {},
+  ) {}
+
+  afterBatch(writes: number): void {
+    this.writesSince += writes;
+    if (this.writesSince === 0) return;
+    const { everyWrites = 2_000, everyMs = 1_000 } = this.options;
+    if (this.writesSince < everyWrites && Date.now() - this.lastAt < everyMs) return;
+    this.run('PASSIVE');
+    const { walPath, walLimitBytes = JOURNAL_SIZE_LIMIT_BYTES } = this.options;
+    if (walPath && walFileSize(walPath) > walLimitBytes) {
+      // Wait for readers only briefly: a long read (a backup) must not stall every write behind it.
+      this.db.pragma(`busy_timeout = ${RESTART_WAIT_MS}`);
+      try {
+        this.run('RESTART');
+      } finally {
+        this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      }
+    }
+  }
+
+  run(mode: CheckpointMode): CheckpointResult {
+    const rows = this.db.pragma(`wal_checkpoint(${mode})`) as CheckpointResult[];
+    this.writesSince = 0;
+    this.lastAt = Date.now();
+    const result = rows[0] ?? { busy: 0, log: 0, checkpointed: 0 };
+    this.lastResult = { ...result, mode };
+    return result;
+  }
+}
+
+const RESTART_WAIT_MS = 100;
+
+export type CheckpointMode = 'PASSIVE' | 'RESTART' | 'TRUNCATE';
+export interface CheckpointResult {
+  busy: number;
+  log: number;
+  checkpointed: number;
+}
+
+function walFileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}

@@ -1,0 +1,139 @@
+/**
+ * The writer thread: owns the only read-write connection, applies migrations at start, runs writes through the
+ * group committer, and owns checkpoints. Talks to the main thread only through the messages in ../protocol.ts.
+ */
+import { existsSync } from 'node:fs';
+import { parentPort, workerData } from 'node:worker_threads';
+import { errors, toPlainError } from '../../domain/errors.js';
+import { openWriterConnection, optimize, type Connection } from '../connection.js';
+import { migrate } from '../migrate.js';
+import type { WriterOptions, WriterRequest, WriterResponse } from '../protocol.js';
+import { CheckpointPolicy, GroupCommitter } from './group-commit.js';
+import { createWriteHandlers } from './handlers.js';
+
+if (!parentPort) throw new Error('src/db/writer/thread is a worker-thread entry point');
+const port = parentPort;
+const options = workerData as WriterOptions;
+const post = (msg: WriterResponse) => port.postMessage(msg);
+
+function start(): void {
+  let db: Connection | undefined;
+  let schemaVersion: number;
+  try {
+    db = openWriterConnection(
+      options.dbPath,
+      options.traceSql
+        ? (sql) => post({ kind: 'log', level: 'trace', msg: 'sql', data: { sql, thread: 'writer' } })
+        : undefined,
+    );
+    schemaVersion = migrate(db);
+    optimize(db, true);
+  } catch (err) {
+    post({ kind: 'fatal', error: toPlainError(err) });
+    db?.close();
+    port.close();
+    return;
+  }
+  const conn = db;
+  const handlers = createWriteHandlers(conn, { enableHistory: options.enableHistory });
+  const checkpoints = new CheckpointPolicy(conn, { walPath: `${options.dbPath}-wal` });
+  const pingBegin = conn.prepare('BEGIN IMMEDIATE');
+  const pingRollback = conn.prepare('ROLLBACK');
+  const vacuumInto = conn.prepare('VACUUM INTO ?');
+  let closed = false;
+
+  const committer = new GroupCommitter(conn, handlers, options.batchMax, {
+    replies(replies, stats) {
+      const responses: WriterResponse[] = [{ kind: 'batch', stats }];
+      for (const r of replies) {
+        responses.push(
+          r.ok
+            ? { kind: 'ok', id: r.id, value: r.value, changes: r.changes }
+            : { kind: 'error', id: r.id, error: r.error },
+        );
+      }
+      post({ kind: 'bundle', responses });
+      try {
+        checkpoints.afterBatch(stats.size);
+      } catch (err) {
+        post({
+          kind: 'log',
+          level: 'warn',
+          msg: 'passive checkpoint failed',
+          data: { error: toPlainError(err).message },
+        });
+      }
+    },
+    ...(options.allowFaultInjection
+      ? {
+          crash(): never {
+            // Leaves the batch's transaction open: nothing of it may ever become visible.
+            process.exit(70);
+          },
+        }
+      : {}),
+  });
+
+  function handle(req: WriterRequest): void {
+    if (closed && req.kind !== 'bundle') {
+      if ('id' in req)
+        post({ kind: 'error', id: req.id, error: errors.unavailable('The writer is shut down.').toPlain() });
+      return;
+    }
+    switch (req.kind) {
+      case 'bundle':
+        for (const r of req.requests) handle(r);
+        return;
+      case 'write':
+        committer.enqueue({ kind: 'write', id: req.id, command: req.command });
+        return;
+      case 'crash':
+        if (!options.allowFaultInjection) {
+          post({
+            kind: 'error',
+            id: req.id,
+            error: errors.featureDisabled('Fault injection is not enabled.').toPlain(),
+          });
+          return;
+        }
+        committer.enqueue({ kind: 'crash' });
+        return;
+      default:
+        try {
+          post({ kind: 'ok', id: req.id, value: control(req) });
+        } catch (err) {
+          post({ kind: 'error', id: req.id, error: toPlainError(err) });
+        }
+    }
+  }
+
+  function control(req: Exclude<WriterRequest, { kind: 'bundle' | 'write' | 'crash' }>): unknown {
+    switch (req.kind) {
+      case 'ping':
+        // A real (empty) write transaction: proves the thread answers and the write lock can be taken.
+        pingBegin.run();
+        pingRollback.run();
+        return { schemaVersion };
+      case 'checkpoint':
+        return checkpoints.run(req.mode);
+      case 'backup':
+        if (existsSync(req.path))
+          throw errors.conflict(`Backup destination ${req.path} already exists; choose a new file.`);
+        vacuumInto.run(req.path);
+        return { path: req.path };
+      case 'shutdown':
+        committer.drain();
+        closed = true;
+        optimize(conn, false);
+        checkpoints.run('TRUNCATE');
+        conn.close();
+        setImmediate(() => port.close());
+        return { closed: true };
+    }
+  }
+
+  port.on('message', handle);
+  post({ kind: 'ready', schemaVersion });
+}
+
+start();

@@ -1,0 +1,80 @@
+/** Shared set-up of the core tests: a board over a fresh SQLite file in a temp dir, in either mode. */
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'vitest';
+import { configWith, type Config } from '../src/config.js';
+import { createBoard, type CoreBoard } from '../src/core/board.js';
+import type { ErrorCode } from '../src/domain/errors.js';
+import { silentLogger } from '../src/logger.js';
+import type { ServerMetrics } from '../src/metrics.js';
+
+/** Both designs run the same behaviour tests: writer thread + read pool, and everything inline. */
+export const MODES = [
+  { mode: 'threads', inline: false },
+  { mode: 'inline', inline: true },
+] as const;
+
+export interface TestBoard {
+  board: CoreBoard;
+  dir: string;
+  dbPath: string;
+  close(): Promise<void>;
+}
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'tinytask-core-'));
+}
+
+export async function openBoard(
+  opts: {
+    inline?: boolean;
+    config?: Partial<Config>;
+    allowFaultInjection?: boolean;
+    metrics?: ServerMetrics;
+    dir?: string;
+  } = {},
+): Promise<TestBoard> {
+  const dir = opts.dir ?? tempDir();
+  const dbPath = join(dir, 'board.db');
+  const config = configWith({ dbPath, readThreads: 2, enableHistory: true, ...opts.config });
+  const board = await createBoard({
+    config,
+    logger: silentLogger(),
+    inline: opts.inline === true,
+    allowFaultInjection: opts.allowFaultInjection === true,
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
+  });
+  return {
+    board,
+    dir,
+    dbPath,
+    async close() {
+      await board.close();
+      if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Awaits a call that must fail with a TaskBoardError carrying `code`; returns its message. */
+export async function expectCode(call: Promise<unknown>, code: ErrorCode): Promise<string> {
+  const err = await call.then(
+    () => {
+      throw new Error(`expected ${code}, but the call succeeded`);
+    },
+    (e: unknown) => e as { code?: string; message: string },
+  );
+  expect(err.code, err.message).toBe(code);
+  return err.message;
+}
+
+/** Runs `fn` on a separate read-only connection (to check the file itself, not through the board). */
+export function inspect<T>(dbPath: string, fn: (db: Database.Database) => T): T {
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
