@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { schemas } from '../domain/schemas.js';
+import { historyShape } from './shapes.js';
+import { defineTool, type ToolDef } from './types.js';
+
+/** History tools: offered only when the server records history (TINYTASK_ENABLE_HISTORY). */
+export const historyTools: ToolDef[] = [
+  defineTool({
+    name: 'get_task_history',
+    title: 'Get task history',
+    description:
+      'List every recorded field change of a task (status, assignee, priority, ...) with old and new value, who ' +
+      'made it and when, oldest first. Use it to find out how a task got to its current state.',
+    input: schemas.getTaskHistory,
+    output: z.looseObject({
+      task_id: z.number().int().describe('The task'),
+      count: z.number().int().describe('Entries'),
+      history: z.array(historyShape).describe('The changes, oldest first'),
+    }),
+    resultDoc:
+      '`{ task_id, count, history }`. The text block is the bare array of entries, as TinyTask printed it.',
+    errors: ['NOT_FOUND'],
+    annotations: { readOnlyHint: true, idempotentHint: true },
+    requiresHistory: true,
+    run: async (board, args) => {
+      const history = await board.getTaskHistory(args);
+      return {
+        structured: { task_id: args.task_id, count: history.length, history },
+        text: JSON.stringify(history, null, 2),
+      };
+    },
+  }),
+];

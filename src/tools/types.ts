@@ -1,0 +1,47 @@
+import type { z } from 'zod';
+import type { Board } from '../core/types.js';
+
+/** What a tool handler answers: the structured result and, when TinyTask printed something else, that text. */
+export interface ToolAnswer {
+  /** `structuredContent`; matches the tool's `output` shape. */
+  structured: Record<string, unknown>;
+  /** The text block; defaults to `structured` as JSON. Set where TinyTask clients expect other text. */
+  text?: string;
+}
+
+export interface ToolAnnotations {
+  readOnlyHint: boolean;
+  destructiveHint?: boolean;
+  idempotentHint?: boolean;
+}
+
+/**
+ * One MCP tool. `input` is the operation's schema from src/domain/schemas.ts (TinyTask's argument names); the
+ * handler gets the arguments after that schema parsed them (ids as numbers, defaults not applied).
+ */
+export interface ToolDef<S extends z.ZodType = z.ZodType> {
+  name: string;
+  title: string;
+  /** Teaches an agent when to use the tool, not only what it does. */
+  description: string;
+  input: S;
+  /** Shape of `structuredContent` on success. */
+  output: z.ZodType;
+  /** Words for docs/tools.md: the result in one sentence. */
+  resultDoc: string;
+  /** Error codes the tool can answer with (besides INVALID_ARGUMENT, OVERLOADED, UNAVAILABLE, INTERNAL). */
+  errors: readonly string[];
+  annotations: ToolAnnotations;
+  /** Arguments naming the calling agent: with a token bound to an agent they must name that agent. */
+  identity?: readonly string[];
+  /** Optional identity arguments that take the bound agent's name when omitted. */
+  identityDefaults?: readonly string[];
+  /** Only offered when the board records history. */
+  requiresHistory?: boolean;
+  run(board: Board, args: z.output<S>): Promise<ToolAnswer>;
+}
+
+/** Helper that keeps the handler's argument type tied to its schema. */
+export function defineTool<S extends z.ZodType>(def: ToolDef<S>): ToolDef {
+  return def as unknown as ToolDef;
+}

@@ -1,0 +1,190 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { toolCatalogue } from '../src/mcp/tools.js';
+
+/** TinyTask's tools and their argument names: agents' prompts depend on these, so they must never drift. */
+const TINYTASK_ARGUMENTS: Record<string, string[]> = {
+  create_task: [
+    'title',
+    'description',
+    'assigned_to',
+    'created_by',
+    'priority',
+    'tags',
+    'parent_task_id',
+    'queue_name',
+    'blocked_by_task_id',
+    'auto_promote',
+  ],
+  update_task: [
+    'id',
+    'title',
+    'description',
+    'status',
+    'assigned_to',
+    'priority',
+    'tags',
+    'parent_task_id',
+    'queue_name',
+    'blocked_by_task_id',
+    'auto_promote',
+    'updated_by',
+  ],
+  get_task: ['id'],
+  delete_task: ['id'],
+  archive_task: ['id'],
+  list_tasks: [
+    'assigned_to',
+    'status',
+    'exclude_status',
+    'parent_task_id',
+    'exclude_subtasks',
+    'include_archived',
+    'include_description',
+    'limit',
+    'offset',
+    'queue_name',
+  ],
+  create_subtask: [
+    'parent_task_id',
+    'title',
+    'description',
+    'assigned_to',
+    'created_by',
+    'priority',
+    'tags',
+    'queue_name',
+    'blocked_by_task_id',
+  ],
+  get_subtasks: ['parent_task_id', 'recursive', 'include_archived'],
+  get_task_with_subtasks: ['task_id', 'recursive', 'include_archived'],
+  move_subtask: ['subtask_id', 'new_parent_id'],
+  get_my_queue: ['agent_name', 'include_description'],
+  signup_for_task: ['agent_name'],
+  move_task: ['task_id', 'current_agent', 'new_agent', 'comment'],
+  list_queues: [],
+  get_queue_stats: ['queue_name'],
+  add_task_to_queue: ['task_id', 'queue_name'],
+  remove_task_from_queue: ['task_id'],
+  move_task_to_queue: ['task_id', 'new_queue_name'],
+  get_queue_tasks: [
+    'queue_name',
+    'assigned_to',
+    'status',
+    'exclude_status',
+    'parent_task_id',
+    'exclude_subtasks',
+    'include_archived',
+    'include_description',
+    'limit',
+    'offset',
+  ],
+  clear_queue: ['queue_name'],
+  add_comment: ['task_id', 'content', 'created_by'],
+  update_comment: ['id', 'content'],
+  delete_comment: ['id'],
+  list_comments: ['task_id'],
+  get_comment: ['id'],
+  move_comment: ['comment_id', 'to_task_id'],
+  add_link: ['task_id', 'url', 'description', 'created_by'],
+  update_link: ['id', 'url', 'description'],
+  delete_link: ['id'],
+  list_links: ['task_id'],
+};
+
+const REQUIRED: Record<string, string[]> = {
+  create_task: ['title', 'created_by'],
+  create_subtask: ['parent_task_id', 'title', 'created_by'],
+  move_task: ['task_id', 'current_agent', 'new_agent', 'comment'],
+  signup_for_task: ['agent_name'],
+  get_my_queue: ['agent_name'],
+  update_task: ['id'],
+  add_comment: ['task_id', 'content'],
+  add_link: ['task_id', 'url'],
+};
+
+describe('the tool surface', () => {
+  const withHistory = toolCatalogue(true).descriptors;
+  const withoutHistory = toolCatalogue(false).descriptors;
+
+  it('has exactly TinyTask’s 30 tools with TinyTask’s argument names, plus get_task_history with history on', () => {
+    expect(withoutHistory.map((t) => t.name).sort()).toEqual(Object.keys(TINYTASK_ARGUMENTS).sort());
+    expect(withHistory.map((t) => t.name).sort()).toEqual(
+      [...Object.keys(TINYTASK_ARGUMENTS), 'get_task_history'].sort(),
+    );
+    for (const tool of withHistory) {
+      const expected = tool.name === 'get_task_history' ? ['task_id'] : TINYTASK_ARGUMENTS[tool.name]!;
+      expect(Object.keys(tool.inputSchema.properties ?? {}).sort(), tool.name).toEqual([...expected].sort());
+    }
+    for (const [name, required] of Object.entries(REQUIRED)) {
+      expect(withHistory.find((t) => t.name === name)?.inputSchema.required?.sort(), name).toEqual(
+        [...required].sort(),
+      );
+    }
+  });
+
+  it('describes every tool and every argument, and refuses unknown arguments', () => {
+    for (const tool of withHistory) {
+      expect(tool.title, tool.name).toBeTruthy();
+      expect(tool.description?.length ?? 0, tool.name).toBeGreaterThan(60);
+      expect(tool.inputSchema.type).toBe('object');
+      expect(tool.inputSchema).not.toHaveProperty('$schema');
+      expect(tool.inputSchema.additionalProperties, tool.name).toBe(false);
+      for (const [arg, schema] of Object.entries(tool.inputSchema.properties ?? {})) {
+        expect((schema as { description?: string }).description, `${tool.name}.${arg}`).toBeTruthy();
+      }
+      expect(tool.outputSchema?.type).toBe('object');
+      expect(tool.outputSchema).not.toHaveProperty('$schema');
+      expect(tool.outputSchema?.properties).toHaveProperty('error');
+    }
+  });
+
+  it('annotates every tool', () => {
+    const destructive = ['delete_task', 'delete_comment', 'delete_link', 'clear_queue'];
+    const reads = [
+      'get_task',
+      'list_tasks',
+      'get_subtasks',
+      'get_task_with_subtasks',
+      'get_my_queue',
+      'list_queues',
+      'get_queue_stats',
+      'get_queue_tasks',
+      'list_comments',
+      'get_comment',
+      'list_links',
+      'get_task_history',
+    ];
+    for (const tool of withHistory) {
+      const a = tool.annotations!;
+      expect(a.title, tool.name).toBe(tool.title);
+      expect(a.openWorldHint, tool.name).toBe(false);
+      expect(a.readOnlyHint, tool.name).toBe(reads.includes(tool.name));
+      expect(a.destructiveHint === true, tool.name).toBe(destructive.includes(tool.name));
+      if (reads.includes(tool.name)) expect(a.idempotentHint, tool.name).toBe(true);
+    }
+    expect(withHistory.find((t) => t.name === 'signup_for_task')?.annotations?.idempotentHint).toBe(false);
+  });
+
+  it('keeps names and schemas as snapshotted (update with `npx vitest run -u` only for a deliberate change)', async () => {
+    const snapshot = withHistory.map((t) => ({
+      name: t.name,
+      inputSchema: t.inputSchema,
+      outputSchema: t.outputSchema,
+      annotations: t.annotations,
+    }));
+    await expect(`${JSON.stringify(snapshot, null, 2)}\n`).toMatchFileSnapshot(
+      './__snapshots__/tool-schemas.json',
+    );
+  });
+});
+
+describe('docs/tools.md', () => {
+  it('is what `npm run docs:tools` generates from the registry', async () => {
+    const { renderToolsDoc, TOOLS_DOC_PATH } = await import('../scripts/gen-tools-doc.js');
+    const committed = readFileSync(TOOLS_DOC_PATH, 'utf8');
+    const generated = await renderToolsDoc();
+    expect(committed, 'docs/tools.md is stale: run `npm run docs:tools`').toBe(generated);
+    for (const tool of toolCatalogue(true).descriptors) expect(committed).toContain(`### ${tool.name}`);
+  });
+});
