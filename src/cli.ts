@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+import { createRequire } from 'node:module';
+import { ConfigError, loadConfig } from './config.js';
+import { backupDatabase } from './db/backup.js';
+import { createLogger } from './logger.js';
+import { startServer } from './main.js';
+
+const pkg = createRequire(import.meta.url)('../package.json') as { name: string; version: string };
+
+const USAGE = `Usage: tinytask-mcp [command]
+
+Commands:
+  serve            Serve MCP (the default). TINYTASK_MODE picks stdio, http or both.
+  backup <file>    Write a consistent copy of the database (TINYTASK_DB_PATH) to <file>,
+                   safe while the server runs. Never overwrites an existing file.
+
+Options:
+  -h, --help       Show this help.
+  -v, --version    Show the version.
+
+Every setting is an environment variable (TINYTASK_MODE, TINYTASK_PORT, TINYTASK_HOST, TINYTASK_DB_PATH, ...);
+see docs/configuration.md. Logs are JSON on stderr; stdout carries only the MCP stdio protocol.
+`;
+
+/** Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error. */
+async function cli(argv: string[]): Promise<number> {
+  const [command = 'serve', ...rest] = argv;
+  if (command === '-h' || command === '--help' || command === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (command === '-v' || command === '--version') {
+    process.stdout.write(`${pkg.version}\n`);
+    return 0;
+  }
+  if (command === 'serve' && rest.length === 0) {
+    const config = loadConfig(process.env);
+    const logger = createLogger(config.logLevel);
+    const running = await startServer(config, logger);
+    return running.stopped;
+  }
+  if (command === 'backup' && rest.length === 1) {
+    const config = loadConfig(process.env);
+    const dest = rest[0]!;
+    await backupDatabase(config.dbPath, dest);
+    process.stderr.write(`Backup of ${config.dbPath} written to ${dest}\n`);
+    return 0;
+  }
+  process.stderr.write(`tinytask-mcp: unknown command or arguments: ${argv.join(' ')}\n\n${USAGE}`);
+  return 2;
+}
+
+cli(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`tinytask-mcp: ${err.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`tinytask-mcp: ${(err as Error)?.message ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

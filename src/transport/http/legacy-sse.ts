@@ -1,0 +1,215 @@
+import { randomUUID } from 'node:crypto';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  type JSONRPCMessage,
+  JSONRPCMessageSchema,
+  type MessageExtraInfo,
+} from '@modelcontextprotocol/sdk/types.js';
+import { createMcpServer } from '../../mcp/server.js';
+import { type BodyResult, type HttpContext, ResponseStream, send, sendJsonRpcError } from './adapter.js';
+import type { HttpEnv } from './env.js';
+import type { Credential } from './security.js';
+import type { Session } from './sessions.js';
+import { mediaType } from './streamable.js';
+
+/**
+ * The legacy MCP HTTP+SSE transport (protocol 2024-11-05), for old clients: `GET /sse` opens the server-to-client
+ * event stream and announces, in an `endpoint` event, where to POST; `POST /messages?sessionId=…` delivers one
+ * client message and is answered 202. The SDK's `SSEServerTransport` writes to a Node `ServerResponse`; this one
+ * writes to a uWS response through `ResponseStream` (corked writes, backpressure).
+ */
+
+const KEEPALIVE_MS = 15_000;
+/** Messages waiting for a slow client at most; past it the stream is closed rather than buffering without bound. */
+const MAX_PENDING_SENDS = 1024;
+
+export class UwsSseServerTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
+  readonly sessionId: string;
+  private tail: Promise<unknown> = Promise.resolve();
+  private pending = 0;
+  private keepalive: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly stream: ResponseStream,
+    sessionId: string,
+    private readonly endpoint: string,
+  ) {
+    this.sessionId = sessionId;
+    stream.onClose(() => void this.close());
+  }
+
+  async start(): Promise<void> {
+    await this.enqueue(`event: endpoint\ndata: ${this.endpoint}\n\n`);
+    this.keepalive = setInterval(() => void this.enqueue(': keepalive\n\n'), KEEPALIVE_MS);
+    this.keepalive.unref();
+  }
+
+  async send(message: JSONRPCMessage): Promise<void> {
+    if (this.closed) throw new Error('SSE stream closed');
+    await this.enqueue(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+  }
+
+  /** Hands a POSTed message to the MCP server. */
+  receive(message: JSONRPCMessage, extra: MessageExtraInfo): void {
+    this.onmessage?.(message, extra);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.keepalive) clearInterval(this.keepalive);
+    this.stream.end();
+    this.onclose?.();
+  }
+
+  /** Writes are chained so events never interleave and each waits for the socket to drain. */
+  private enqueue(chunk: string): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (this.pending >= MAX_PENDING_SENDS) {
+      this.onerror?.(new Error('SSE client too slow: closing the stream'));
+      void this.close();
+      return Promise.resolve();
+    }
+    this.pending++;
+    const next = this.tail.then(async () => {
+      this.pending--;
+      if (!(await this.stream.write(chunk))) void this.close();
+    });
+    this.tail = next.catch(() => undefined);
+    return next;
+  }
+}
+
+function authInfoOf(credential: Credential | undefined): AuthInfo | undefined {
+  if (!credential) return undefined;
+  return { token: credential.id, clientId: credential.agent ?? 'bearer', scopes: [] };
+}
+
+/** `GET /sse`: opens a session and its event stream. The stream lives until the client disconnects or shutdown. */
+export async function openSseSession(
+  ctx: HttpContext,
+  env: HttpEnv,
+  credential: Credential | undefined,
+): Promise<void> {
+  if (env.shuttingDown()) {
+    sendJsonRpcError(ctx, 503, -32000, 'Service Unavailable: the server is shutting down', [
+      ['Retry-After', '5'],
+    ]);
+    return;
+  }
+  if (!env.sessions.reserve()) {
+    sendJsonRpcError(
+      ctx,
+      503,
+      -32000,
+      `Service Unavailable: too many open sessions (limit ${env.config.maxSessions}); retry later`,
+      [['Retry-After', '5']],
+    );
+    return;
+  }
+  const id = randomUUID();
+  const stream = new ResponseStream(ctx, 200, [
+    ['Content-Type', 'text/event-stream'],
+    ['Cache-Control', 'no-cache, no-transform'],
+    ['X-Accel-Buffering', 'no'],
+  ]);
+  const transport = new UwsSseServerTransport(stream, id, `/messages?sessionId=${id}`);
+  const server = createMcpServer(env.deps, credential?.agent ? { agent: credential.agent } : {});
+  const session: Session = {
+    id,
+    kind: 'sse',
+    server,
+    transport,
+    credentialId: credential?.id,
+    agent: credential?.agent,
+    lastActive: Date.now(),
+    inflight: 0,
+    streams: 1,
+    pendingIds: new Set(),
+    closed: false,
+  };
+  env.sessions.add(session);
+  const ended = new Promise<void>((resolve) => stream.onClose(resolve));
+  transport.onerror = (err) => env.logger.debug({ err, session: id }, 'legacy SSE transport error');
+  transport.onclose = () => {
+    session.closed = true;
+    session.streams = 0;
+    env.sessions.remove(id);
+  };
+  try {
+    await server.connect(transport);
+  } catch (err) {
+    await env.sessions.close(session, 'failed to start');
+    throw err;
+  }
+  await ended;
+  await env.sessions.close(session, 'stream ended');
+}
+
+/** `POST /messages?sessionId=…`: one client message for a legacy SSE session, answered 202. */
+export async function postSseMessage(
+  ctx: HttpContext,
+  env: HttpEnv,
+  credential: Credential | undefined,
+  body: Promise<BodyResult>,
+): Promise<void> {
+  const read = await body;
+  if (read.kind === 'aborted') return;
+  if (read.kind === 'too-large') {
+    sendJsonRpcError(
+      ctx,
+      413,
+      -32000,
+      `Payload Too Large: the body must not exceed ${env.config.maxBodyBytes} bytes`,
+      [],
+      {
+        close: true,
+      },
+    );
+    return;
+  }
+  const sessionId = new URLSearchParams(ctx.query).get('sessionId');
+  if (!sessionId) {
+    sendJsonRpcError(ctx, 400, -32000, 'Bad Request: the sessionId query parameter is required');
+    return;
+  }
+  const session = env.sessions.get(sessionId);
+  if (!session || session.kind !== 'sse' || session.closed) {
+    sendJsonRpcError(ctx, 404, -32001, 'Session not found: open a new stream with GET /sse');
+    return;
+  }
+  if (session.credentialId !== credential?.id) {
+    sendJsonRpcError(ctx, 403, -32000, 'Forbidden: this session was created with another credential');
+    return;
+  }
+  if (mediaType(ctx.header('content-type')) !== 'application/json') {
+    sendJsonRpcError(ctx, 415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
+    return;
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(read.body.toString('utf8'));
+  } catch {
+    sendJsonRpcError(ctx, 400, -32700, 'Parse error: Invalid JSON');
+    return;
+  }
+  const parsed = JSONRPCMessageSchema.safeParse(raw);
+  if (!parsed.success) {
+    sendJsonRpcError(ctx, 400, -32600, 'Invalid Request: the body is not a JSON-RPC message');
+    return;
+  }
+  session.lastActive = Date.now();
+  const headers: Record<string, string> = {};
+  for (const [k, v] of ctx.headers) headers[k] = v;
+  const authInfo = authInfoOf(credential);
+  (session.transport as UwsSseServerTransport).receive(parsed.data, {
+    requestInfo: { headers },
+    ...(authInfo ? { authInfo } : {}),
+  });
+  send(ctx, 202, [['Content-Type', 'text/plain; charset=utf-8']], 'Accepted');
+}

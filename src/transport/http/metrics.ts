@@ -1,0 +1,209 @@
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import type { Board } from '../../core/types.js';
+import type { BoardStats } from '../../domain/types.js';
+import type { Logger } from '../../logger.js';
+import type { ServerMetrics } from '../../metrics.js';
+import { type HttpContext, send, sendJson } from './adapter.js';
+import type { SessionRegistry } from './sessions.js';
+
+/**
+ * `/metrics` (Prometheus text) and `/api/metrics` (JSON). The registry already holds what the other layers record
+ * (tool calls, latency, writer batch sizes, HTTP requests); this module adds gauges read at scrape time: writer queue,
+ * read pool, sessions, tasks by status, memory, uptime and event-loop lag.
+ *
+ * Task counts come from a query on the read pool, cached for a second so frequent scrapes stay cheap.
+ */
+
+const STATS_TTL_MS = 1000;
+/** Event-loop delay is reported over a sliding window of this length. */
+const LAG_WINDOW_MS = 10_000;
+
+export class RuntimeMetrics {
+  private stats: { at: number; value: BoardStats } | undefined;
+  private statsInflight: Promise<BoardStats | undefined> | undefined;
+  private readonly lag: IntervalHistogram;
+  private lagSnapshot = { mean: 0, p50: 0, p99: 0, max: 0 };
+  private readonly lagTimer: NodeJS.Timeout;
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly board: Board,
+    private readonly metrics: ServerMetrics,
+    private readonly sessions: SessionRegistry,
+    private readonly logger: Logger,
+    /** HTTP requests being handled now (long-lived streams excluded). */
+    private readonly requestsInFlight: () => number,
+  ) {
+    this.lag = monitorEventLoopDelay({ resolution: 20 });
+    this.lag.enable();
+    this.lagTimer = setInterval(() => this.rollLag(), LAG_WINDOW_MS);
+    this.lagTimer.unref();
+    this.register();
+  }
+
+  close(): void {
+    clearInterval(this.lagTimer);
+    this.lag.disable();
+  }
+
+  private rollLag(): void {
+    const s = 1e-9;
+    this.lagSnapshot = {
+      mean: Number.isNaN(this.lag.mean) ? 0 : this.lag.mean * s,
+      p50: this.lag.percentile(50) * s,
+      p99: this.lag.percentile(99) * s,
+      max: this.lag.max * s,
+    };
+    this.lag.reset();
+  }
+
+  private register(): void {
+    const r = this.metrics.registry;
+    const st = () => this.board.stats();
+    r.gauge(
+      'tinytask_writer_queue_depth',
+      'Writes sent to the writer thread and not yet answered.',
+      () => st().writeQueueDepth,
+    );
+    r.gauge(
+      'tinytask_writer_queue_limit',
+      'Most writes that may wait for the writer thread.',
+      () => st().writeQueueLimit,
+    );
+    r.gauge(
+      'tinytask_writer_last_batch_size',
+      'Writes in the last group-commit transaction.',
+      () => st().lastBatchSize,
+    );
+    r.gauge('tinytask_writer_batches', 'Group-commit transactions since start.', () => st().batchesTotal);
+    r.gauge('tinytask_writer_writes', 'Writes by outcome since start.', () => {
+      const s = st();
+      return [
+        [{ outcome: 'ok' }, s.writesTotal - s.writesFailed],
+        [{ outcome: 'failed' }, s.writesFailed],
+        [{ outcome: 'overloaded' }, s.writesOverloaded],
+      ];
+    });
+    r.gauge(
+      'tinytask_writer_restarts',
+      'Times the writer thread was restarted after dying.',
+      () => st().writerRestarts,
+    );
+    r.gauge('tinytask_read_threads', 'Worker threads in the read pool.', () => st().readThreads);
+    r.gauge(
+      'tinytask_read_pool_utilization',
+      'Fraction of time the read threads were busy (0..1).',
+      () => st().readPoolUtilization,
+    );
+    r.gauge('tinytask_read_queue_depth', 'Reads waiting for a free read thread.', () => st().readQueueDepth);
+    r.gauge('tinytask_reads', 'Reads served since start.', () => st().readsTotal);
+    r.gauge('tinytask_sessions_open', 'Open MCP sessions by transport.', () => [
+      [{ transport: 'streamable_http' }, this.sessions.count('streamable_http')],
+      [{ transport: 'sse' }, this.sessions.count('sse')],
+    ]);
+    r.gauge('tinytask_http_requests_in_flight', 'HTTP requests being handled (open streams excluded).', () =>
+      this.requestsInFlight(),
+    );
+    r.gauge('tinytask_sessions_opened', 'MCP sessions opened since start.', () => this.sessions.openedTotal);
+    r.gauge('tinytask_tasks', 'Unarchived tasks by status (cached up to 1 s).', () => {
+      const s = this.stats?.value;
+      if (!s) return [];
+      return [
+        [{ status: 'idle' }, s.by_status.idle],
+        [{ status: 'working' }, s.by_status.working],
+        [{ status: 'complete' }, s.by_status.complete],
+      ];
+    });
+    r.gauge(
+      'tinytask_tasks_archived',
+      'Archived tasks (cached up to 1 s).',
+      () => this.stats?.value.archived ?? 0,
+    );
+    r.gauge(
+      'tinytask_tasks_completed_today',
+      'Tasks completed since midnight UTC (cached up to 1 s).',
+      () => this.stats?.value.completed_today ?? 0,
+    );
+    r.gauge('tinytask_process_resident_memory_bytes', 'Resident set size of the process.', () =>
+      process.memoryUsage.rss(),
+    );
+    r.gauge('tinytask_process_heap_used_bytes', 'V8 heap in use.', () => process.memoryUsage().heapUsed);
+    r.gauge(
+      'tinytask_uptime_seconds',
+      'Seconds since the server started.',
+      () => (Date.now() - this.startedAt) / 1000,
+    );
+    r.gauge(
+      'tinytask_event_loop_lag_seconds',
+      `Event-loop delay over the last ${LAG_WINDOW_MS / 1000} s window.`,
+      () => [
+        [{ stat: 'mean' }, this.lagSnapshot.mean],
+        [{ stat: 'p50' }, this.lagSnapshot.p50],
+        [{ stat: 'p99' }, this.lagSnapshot.p99],
+        [{ stat: 'max' }, this.lagSnapshot.max],
+      ],
+    );
+  }
+
+  /** Board statistics, at most `STATS_TTL_MS` old; undefined when the read pool cannot answer. */
+  async boardStats(): Promise<BoardStats | undefined> {
+    if (this.stats && Date.now() - this.stats.at < STATS_TTL_MS) return this.stats.value;
+    this.statsInflight ??= this.board
+      .boardStats({})
+      .then((value) => {
+        this.stats = { at: Date.now(), value };
+        return value;
+      })
+      .catch((err: unknown) => {
+        this.logger.warn({ err }, 'board statistics unavailable for metrics');
+        return this.stats?.value;
+      })
+      .finally(() => {
+        this.statsInflight = undefined;
+      });
+    return this.statsInflight;
+  }
+
+  async prometheus(ctx: HttpContext): Promise<void> {
+    await this.boardStats();
+    send(
+      ctx,
+      200,
+      [['Content-Type', 'text/plain; version=0.0.4; charset=utf-8']],
+      this.metrics.registry.render(),
+    );
+  }
+
+  async json(ctx: HttpContext): Promise<void> {
+    const stats = await this.boardStats();
+    const latency = this.metrics.toolLatency.summary();
+    const mem = process.memoryUsage();
+    const mb = (bytes: number) => Math.round((bytes / (1024 * 1024)) * 10) / 10;
+    sendJson(ctx, 200, {
+      connections: {
+        active: this.sessions.size,
+        total_opened: this.sessions.openedTotal,
+        requests_in_flight: this.requestsInFlight(),
+      },
+      tasks: {
+        total: stats ? stats.tasks_total : null,
+        working: stats ? stats.by_status.working : null,
+        completed_today: stats ? stats.completed_today : null,
+        by_status: stats ? stats.by_status : null,
+        archived: stats ? stats.archived : null,
+      },
+      performance: {
+        avg_query_time_ms: latency.count > 0 ? Math.round((latency.sum / latency.count) * 1e6) / 1e3 : 0,
+        tool_calls_total: latency.count,
+        writer_queue_depth: this.board.stats().writeQueueDepth,
+        read_pool_utilization: this.board.stats().readPoolUtilization,
+      },
+      system: {
+        uptime_seconds: Math.round((Date.now() - this.startedAt) / 1000),
+        memory_usage_mb: mb(mem.heapUsed),
+        rss_mb: mb(mem.rss),
+        event_loop_lag_p99_ms: Math.round(this.lagSnapshot.p99 * 1e6) / 1e3,
+      },
+    });
+  }
+}
