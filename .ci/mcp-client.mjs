@@ -1,0 +1,52 @@
+// A minimal MCP agent for the container checks, using the SDK's Streamable HTTP client from the repository's
+// node_modules. Prints one JSON line on stdout; exits non-zero with the reason on stderr.
+//   node .ci/mcp-client.mjs http://127.0.0.1:3000/mcp create-and-claim <agent>   → {"id":..,"status":"working"}
+//   node .ci/mcp-client.mjs http://127.0.0.1:3000/mcp get <task id>              → {"id":..,"status":..,"title":..}
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+const [url, command, arg] = process.argv.slice(2);
+if (!url || !command || !arg) {
+  console.error('usage: mcp-client.mjs <url> create-and-claim <agent> | get <task id>');
+  process.exit(2);
+}
+
+async function call(client, name, args) {
+  const res = await client.callTool({ name, arguments: args });
+  const data = res.structuredContent ?? JSON.parse(res.content?.[0]?.text ?? 'null');
+  if (res.isError) throw new Error(`${name}: ${JSON.stringify(data)}`);
+  return data;
+}
+
+const client = new Client({ name: 'tinytask-ci', version: '1.0.0' });
+const transport = new StreamableHTTPClientTransport(new URL(url));
+const timer = setTimeout(() => {
+  console.error('mcp-client: no answer within 20 s');
+  process.exit(1);
+}, 20_000);
+try {
+  await client.connect(transport);
+  if (command === 'create-and-claim') {
+    const created = await call(client, 'create_task', {
+      title: `container check ${new Date().toISOString()}`,
+      description: 'written by .ci/mcp-client.mjs through the published port',
+      created_by: arg,
+      assigned_to: arg,
+      priority: 5,
+    });
+    const claim = await call(client, 'signup_for_task', { agent_name: arg });
+    if (!claim.claimed || claim.task?.id !== created.id)
+      throw new Error(`claim failed: ${JSON.stringify(claim)}`);
+    console.log(JSON.stringify({ id: created.id, status: claim.task.status }));
+  } else if (command === 'get') {
+    const task = await call(client, 'get_task', { id: Number(arg) });
+    console.log(JSON.stringify({ id: task.id, status: task.status, title: task.title }));
+  } else {
+    throw new Error(`unknown command ${command}`);
+  }
+  await client.close();
+  clearTimeout(timer);
+} catch (err) {
+  console.error(`mcp-client: ${err?.message ?? err}`);
+  process.exit(1);
+}
