@@ -11,5 +11,30 @@ export default tseslint.config(
       'no-console': ['error', { allow: ['error'] }],
     },
   },
-  { files: ['bench/**', 'scripts/**', 'test/**'], rules: { 'no-console': 'off' } },
+  {
+    // Plain JavaScript files run on Node (build and CI scripts): give them Node's globals.
+    files: ['**/*.{js,mjs,cjs}'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        [
+          'process',
+          'console',
+          'URL',
+          'URLSearchParams',
+          'fetch',
+          'Buffer',
+          'setTimeout',
+          'clearTimeout',
+          'setInterval',
+          'clearInterval',
+          'setImmediate',
+          'AbortController',
+          'TextEncoder',
+          'TextDecoder',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  { files: ['bench/**', 'scripts/**', 'test/**', '.ci/**'], rules: { 'no-console': 'off' } },
 );

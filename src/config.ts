@@ -32,14 +32,12 @@ const int = (name: string, min: number, max: number) =>
     .transform(Number)
     .refine((n) => n >= min && n <= max, { message: `${name} must be a whole number from ${min} to ${max}` });
 
-const list = z
-  .string()
-  .transform((v) =>
-    v
-      .split(',')
-      .map((s) => s.trim())
-      .filter((s) => s.length > 0),
-  );
+const list = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0),
+);
 
 function defaultReadThreads(): number {
   // One core is kept for the event loop and the writer; a single-core machine still gets one reader.
@@ -220,7 +218,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
     const parsed = (setting.schema as z.ZodType).safeParse(raw);
     if (parsed.success) values[name] = parsed.data;
-    else problems.push(`${parsed.error.issues[0]?.message ?? `${name} is invalid`} (got ${JSON.stringify(raw)})`);
+    else
+      problems.push(
+        `${parsed.error.issues[0]?.message ?? `${name} is invalid`} (got ${JSON.stringify(raw)})`,
+      );
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -228,7 +229,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   let mode = values.TINYTASK_MODE as Mode | 'sse';
   let enableSse = values.TINYTASK_ENABLE_SSE as boolean;
   if (mode === 'sse') {
-    warnings.push('TINYTASK_MODE=sse is deprecated: it now means TINYTASK_MODE=http with TINYTASK_ENABLE_SSE=true.');
+    warnings.push(
+      'TINYTASK_MODE=sse is deprecated: it now means TINYTASK_MODE=http with TINYTASK_ENABLE_SSE=true.',
+    );
     mode = 'http';
     enableSse = true;
   }

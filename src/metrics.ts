@@ -69,10 +69,11 @@ export class Gauge implements Metric {
     if (this.collect) {
       const collected = this.collect();
       if (typeof collected === 'number') lines.push(`${this.name} ${fmt(collected)}`);
-      else for (const [labels, v] of collected) {
-        const key = labelKey(labels);
-        lines.push(`${this.name}${key ? `{${key}}` : ''} ${fmt(v)}`);
-      }
+      else
+        for (const [labels, v] of collected) {
+          const key = labelKey(labels);
+          lines.push(`${this.name}${key ? `{${key}}` : ''} ${fmt(v)}`);
+        }
       return lines;
     }
     for (const [key, v] of this.values) lines.push(`${this.name}${key ? `{${key}}` : ''} ${fmt(v)}`);
@@ -119,7 +120,9 @@ export class Histogram implements Metric {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
     for (const [key, s] of this.series) {
       const prefix = key ? `${key},` : '';
-      this.buckets.forEach((b, i) => lines.push(`${this.name}_bucket{${prefix}le="${fmt(b)}"} ${s.counts[i]}`));
+      this.buckets.forEach((b, i) =>
+        lines.push(`${this.name}_bucket{${prefix}le="${fmt(b)}"} ${s.counts[i]}`),
+      );
       lines.push(`${this.name}_bucket{${prefix}le="+Inf"} ${s.count}`);
       lines.push(`${this.name}_sum${key ? `{${key}}` : ''} ${fmt(s.sum)}`);
       lines.push(`${this.name}_count${key ? `{${key}}` : ''} ${s.count}`);
@@ -189,7 +192,10 @@ export function createServerMetrics(): ServerMetrics {
   const registry = new MetricsRegistry();
   return {
     registry,
-    toolCalls: registry.counter('tinytask_tool_calls_total', 'MCP tool calls by tool, outcome and error code.'),
+    toolCalls: registry.counter(
+      'tinytask_tool_calls_total',
+      'MCP tool calls by tool, outcome and error code.',
+    ),
     toolLatency: registry.histogram('tinytask_tool_call_duration_seconds', 'MCP tool call latency by tool.'),
     writerBatchSize: registry.histogram(
       'tinytask_writer_batch_size',

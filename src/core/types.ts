@@ -1,4 +1,10 @@
-import type { BatchStats, ReadQueries, ReadQueryName, WriteCommandName, WriteCommands } from '../db/protocol.js';
+import type {
+  BatchStats,
+  ReadQueries,
+  ReadQueryName,
+  WriteCommandName,
+  WriteCommands,
+} from '../db/protocol.js';
 import type { ChangeSet } from '../domain/types.js';
 
 /**
