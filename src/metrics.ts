@@ -27,11 +27,16 @@ interface Metric {
   render(): string[];
 }
 
+/**
+ * A monotonic counter, incremented here or, with `collect`, read when rendered from a total kept elsewhere
+ * (e.g. in the writer thread); either way Prometheus sees a counter, so `rate()` and resets work.
+ */
 export class Counter implements Metric {
   private readonly values = new Map<string, number>();
   constructor(
     readonly name: string,
     readonly help: string,
+    private readonly collect?: () => Array<[Labels, number]> | number,
   ) {}
 
   inc(labels: Labels = {}, by = 1): void {
@@ -45,6 +50,16 @@ export class Counter implements Metric {
 
   render(): string[] {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
+    if (this.collect) {
+      const collected = this.collect();
+      if (typeof collected === 'number') lines.push(`${this.name} ${fmt(collected)}`);
+      else
+        for (const [labels, v] of collected) {
+          const key = labelKey(labels);
+          lines.push(`${this.name}${key ? `{${key}}` : ''} ${fmt(v)}`);
+        }
+      return lines;
+    }
     if (this.values.size === 0) lines.push(`${this.name} 0`);
     for (const [key, v] of this.values) lines.push(`${this.name}${key ? `{${key}}` : ''} ${fmt(v)}`);
     return lines;
@@ -139,8 +154,8 @@ export const LATENCY_BUCKETS = [
 export class MetricsRegistry {
   private readonly metrics = new Map<string, Metric>();
 
-  counter(name: string, help: string): Counter {
-    return this.register(new Counter(name, help));
+  counter(name: string, help: string, collect?: () => Array<[Labels, number]> | number): Counter {
+    return this.register(new Counter(name, help, collect));
   }
 
   gauge(name: string, help: string, collect?: () => Array<[Labels, number]> | number): Gauge {

@@ -75,8 +75,12 @@ export class RuntimeMetrics {
       'Writes in the last group-commit transaction.',
       () => st().lastBatchSize,
     );
-    r.gauge('tinytask_writer_batches', 'Group-commit transactions since start.', () => st().batchesTotal);
-    r.gauge('tinytask_writer_writes', 'Writes by outcome since start.', () => {
+    r.counter(
+      'tinytask_writer_batches_total',
+      'Group-commit transactions since start.',
+      () => st().batchesTotal,
+    );
+    r.counter('tinytask_writer_writes_total', 'Writes by outcome since start.', () => {
       const s = st();
       return [
         [{ outcome: 'ok' }, s.writesTotal - s.writesFailed],
@@ -84,8 +88,8 @@ export class RuntimeMetrics {
         [{ outcome: 'overloaded' }, s.writesOverloaded],
       ];
     });
-    r.gauge(
-      'tinytask_writer_restarts',
+    r.counter(
+      'tinytask_writer_restarts_total',
       'Times the writer thread was restarted after dying.',
       () => st().writerRestarts,
     );
@@ -96,7 +100,7 @@ export class RuntimeMetrics {
       () => st().readPoolUtilization,
     );
     r.gauge('tinytask_read_queue_depth', 'Reads waiting for a free read thread.', () => st().readQueueDepth);
-    r.gauge('tinytask_reads', 'Reads served since start.', () => st().readsTotal);
+    r.counter('tinytask_reads_total', 'Reads served since start.', () => st().readsTotal);
     r.gauge('tinytask_sessions_open', 'Open MCP sessions by transport.', () => [
       [{ transport: 'streamable_http' }, this.sessions.count('streamable_http')],
       [{ transport: 'sse' }, this.sessions.count('sse')],
@@ -104,7 +108,11 @@ export class RuntimeMetrics {
     r.gauge('tinytask_http_requests_in_flight', 'HTTP requests being handled (open streams excluded).', () =>
       this.requestsInFlight(),
     );
-    r.gauge('tinytask_sessions_opened', 'MCP sessions opened since start.', () => this.sessions.openedTotal);
+    r.counter(
+      'tinytask_sessions_opened_total',
+      'MCP sessions opened since start.',
+      () => this.sessions.openedTotal,
+    );
     r.gauge('tinytask_tasks', 'Unarchived tasks by status (cached up to 1 s).', () => {
       const s = this.stats?.value;
       if (!s) return [];
