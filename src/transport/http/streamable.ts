@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import { isInitializeRequest, JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  isInitializeRequest,
+  type JSONRPCMessage,
+  JSONRPCMessageSchema,
+  type MessageExtraInfo,
+  type RequestId,
+  SUPPORTED_PROTOCOL_VERSIONS,
+} from '@modelcontextprotocol/sdk/types.js';
 import { createMcpServer } from '../../mcp/server.js';
 import {
   type BodyResult,
@@ -13,6 +19,7 @@ import {
   sendJsonRpcError,
   sendWebResponse,
 } from './adapter.js';
+import { type DirectSink, McpHttpTransport } from './direct.js';
 import type { HttpEnv } from './env.js';
 import type { Credential } from './security.js';
 import type { Session } from './sessions.js';
@@ -33,6 +40,10 @@ import type { Session } from './sessions.js';
  *  - switched to streaming SSE the moment the server sends anything else for that request (progress or log
  *    notifications, a server-to-client request), when the client accepts SSE.
  * The SDK's own `enableJsonResponse` is fixed per transport and silently drops such messages, so it is not used.
+ *
+ * Fast path. A single JSON-RPC request in an established session from a client that accepts JSON (nearly every
+ * tool call) skips `handleRequest` and goes to the session's server through `McpHttpTransport.dispatch`
+ * (direct.ts), answered with the same rules as above without the web Request/stream round trip.
  */
 
 export interface Acceptable {
@@ -194,11 +205,8 @@ async function deliverPost(
   send(ctx, 200, headers, responses.length === 1 ? responses[0] : `[${responses.join(',')}]`);
 }
 
-function newTransport(
-  env: HttpEnv,
-  onsessioninitialized?: (id: string) => void,
-): WebStandardStreamableHTTPServerTransport {
-  return new WebStandardStreamableHTTPServerTransport({
+function newTransport(env: HttpEnv, onsessioninitialized?: (id: string) => void): McpHttpTransport {
+  return new McpHttpTransport({
     ...(onsessioninitialized ? { sessionIdGenerator: () => randomUUID(), onsessioninitialized } : {}),
     maxRequestBodySize: env.config.maxBodyBytes,
   });
@@ -277,7 +285,7 @@ export async function handleMcp(
       sendJsonRpcError(ctx, 403, -32000, 'Forbidden: this session was created with another credential');
       return;
     }
-    await handleInSession(ctx, env, session, webRequest(ctx, sdkAccept), parsed, credential, delivery);
+    await handleInSession(ctx, env, session, sdkAccept, parsed, credential, delivery);
     return;
   }
 
@@ -368,19 +376,163 @@ async function initializeSession(
   }
 }
 
+/** The value of a header sent exactly once (a repeated header reads as a comma-joined list to the SDK). */
+function singleHeader(ctx: HttpContext, name: string): string | undefined | null {
+  let found: string | undefined;
+  for (const [k, v] of ctx.headers) {
+    if (k !== name) continue;
+    if (found !== undefined) return null;
+    found = v;
+  }
+  return found;
+}
+
+type DirectRequest = JSONRPCMessage & { id: RequestId; method: string };
+
+/**
+ * The POSTed message when it can skip the SDK's `handleRequest` (see McpHttpTransport): one JSON-RPC request other
+ * than initialize, with a single session id header and an absent or supported protocol version — exactly the
+ * requests `handleRequest` would pass on to the server unchanged. Anything else returns undefined and takes the
+ * SDK path, which produces the same errors as before.
+ */
+function directRequest(ctx: HttpContext, parsed: unknown): DirectRequest | undefined {
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
+  const { id, method } = parsed as { id?: unknown; method?: unknown };
+  if (typeof method !== 'string' || method === 'initialize') return undefined;
+  if (typeof id !== 'string' && typeof id !== 'number') return undefined;
+  if (!singleHeader(ctx, 'mcp-session-id')) return undefined;
+  const version = singleHeader(ctx, 'mcp-protocol-version');
+  if (version === null || (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version))) {
+    return undefined;
+  }
+  const checked = JSONRPCMessageSchema.safeParse(parsed);
+  return checked.success ? (checked.data as DirectRequest) : undefined;
+}
+
+/** `requestInfo` as `handleRequest` builds it from the web `Request` webRequest() would have made. */
+function requestInfoOf(ctx: HttpContext, sdkAccept: string): MessageExtraInfo['requestInfo'] {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of ctx.headers) {
+    if (k === 'accept' || k === 'content-length') continue;
+    headers[k] = headers[k] === undefined ? v : `${headers[k]}, ${v}`;
+  }
+  headers.accept = sdkAccept;
+  return { headers, url: new URL(`http://localhost${ctx.path}${ctx.query ? `?${ctx.query}` : ''}`) };
+}
+
+function sseEvent(message: JSONRPCMessage): string {
+  return `event: message\ndata: ${JSON.stringify(message)}\n\n`;
+}
+
+/**
+ * Runs one request through McpHttpTransport.dispatch and answers it the way deliverPost answers the SDK's event
+ * stream: the response as plain JSON, or — when the server sends something else first and the client accepts SSE —
+ * an event stream carrying those messages and then the response (with the SDK's headers and keep-alive comments).
+ * Resolves once the client has its answer or is gone.
+ */
+function dispatchDirect(
+  ctx: HttpContext,
+  env: HttpEnv,
+  session: Session,
+  transport: McpHttpTransport,
+  message: DirectRequest,
+  sdkAccept: string,
+  credential: Credential | undefined,
+  delivery: Delivery,
+): Promise<void> {
+  return new Promise<void>((resolve) => {
+    let stream: ResponseStream | undefined;
+    let writes = Promise.resolve(true);
+    let keepAlive: NodeJS.Timeout | undefined;
+    const write = (chunk: string) => {
+      writes = writes.then((open) => (open ? stream!.write(chunk) : false));
+    };
+    const openStream = () => {
+      stream = new ResponseStream(ctx, 200, [
+        ['content-type', 'text/event-stream'],
+        ['cache-control', 'no-cache, no-transform'],
+        ['mcp-session-id', session.id],
+        ['x-accel-buffering', 'no'],
+      ]);
+      keepAlive = setInterval(() => write(': keepalive\n\n'), KEEP_ALIVE_MS);
+      keepAlive.unref();
+      stream.onClose(() => clearInterval(keepAlive));
+    };
+    const endStream = () => {
+      const s = stream!;
+      void writes.then(() => s.end()).finally(resolve);
+    };
+    const sink: DirectSink = {
+      message(m) {
+        if (delivery === 'json') {
+          env.logger.debug({ message: m }, 'server message dropped: the client accepts only JSON');
+          return;
+        }
+        if (!stream) openStream();
+        write(sseEvent(m));
+      },
+      answer(m) {
+        if (stream) {
+          write(sseEvent(m));
+          endStream();
+          return;
+        }
+        send(
+          ctx,
+          200,
+          [
+            ['Content-Type', 'application/json'],
+            ['Mcp-Session-Id', session.id],
+          ],
+          JSON.stringify(m),
+        );
+        resolve();
+      },
+      closed() {
+        if (stream) endStream();
+        else {
+          sendJsonRpcError(ctx, 503, -32000, 'The session closed before the request was answered');
+          resolve();
+        }
+      },
+    };
+    if (ctx.aborted) {
+      resolve();
+      return;
+    }
+    const detach = transport.dispatch(
+      message,
+      { authInfo: authInfoOf(credential), requestInfo: requestInfoOf(ctx, sdkAccept) },
+      sink,
+    );
+    ctx.onAbort(() => {
+      detach();
+      resolve();
+    });
+  });
+}
+
+/** The SDK transport's SSE keep-alive interval (DEFAULT_SSE_KEEP_ALIVE_MS), kept on directly answered streams. */
+const KEEP_ALIVE_MS = 15_000;
+
 async function handleInSession(
   ctx: HttpContext,
   env: HttpEnv,
   session: Session,
-  request: Request,
+  sdkAccept: string,
   parsedBody: unknown,
   credential: Credential | undefined,
   delivery: Delivery,
 ): Promise<void> {
-  const transport = session.transport as WebStandardStreamableHTTPServerTransport;
+  const transport = session.transport as McpHttpTransport;
   session.lastActive = Date.now();
+  const direct =
+    ctx.method === 'POST' && delivery !== 'sse' && !transport.closing
+      ? directRequest(ctx, parsedBody)
+      : undefined;
+  const request = direct ? undefined : webRequest(ctx, sdkAccept);
   if (ctx.method === 'GET') {
-    const response = await transport.handleRequest(request, { authInfo: authInfoOf(credential) });
+    const response = await transport.handleRequest(request!, { authInfo: authInfoOf(credential) });
     const isStream = response.status === 200 && !!response.body;
     if (isStream) session.streams++;
     try {
@@ -409,7 +561,11 @@ async function handleInSession(
   for (const id of ids) session.pendingIds.add(id);
   session.inflight++;
   try {
-    const response = await transport.handleRequest(request, {
+    if (direct) {
+      await dispatchDirect(ctx, env, session, transport, direct, sdkAccept, credential, delivery);
+      return;
+    }
+    const response = await transport.handleRequest(request!, {
       ...(ctx.method === 'POST' ? { parsedBody } : {}),
       authInfo: authInfoOf(credential),
     });
