@@ -160,11 +160,17 @@ export function send(
   opts: SendOptions = {},
 ): void {
   if (ctx.aborted || ctx.finished || ctx.started) return;
+  // A HEAD response never has a body, whatever its status (errors included): uWS would send it, and a keep-alive
+  // client would read it as the start of the next response.
+  const headOnly = opts.headOnly || ctx.method === 'HEAD';
   ctx.res.cork(() => {
     writeHead(ctx, status, headers);
-    if (opts.headOnly) {
+    if (headOnly) {
+      // The length goes in as a header: `endWithoutBody(length)` makes uWS wait for that many body bytes, so the
+      // response never completes and the keep-alive connection dies on the next request.
+      ctx.res.writeHeader('Content-Length', String(body === undefined ? 0 : Buffer.byteLength(body)));
       try {
-        ctx.res.endWithoutBody(body === undefined ? 0 : Buffer.byteLength(body), opts.close ?? false);
+        ctx.res.endWithoutBody();
       } catch {
         ctx.res.end('', opts.close ?? false); // the JS fallback lacks endWithoutBody; Node drops HEAD bodies
       }
@@ -282,6 +288,14 @@ export class ResponseStream {
     return !this.closed;
   }
 
+  /** Drops the connection at once (a client too slow to keep up); what uWS still buffers for it is discarded. */
+  abort(): void {
+    if (this.closed) return;
+    this.ctx.finished = true;
+    this.markClosed();
+    if (!this.ctx.aborted) this.ctx.res.close();
+  }
+
   end(): void {
     if (this.closed) return;
     this.ctx.res.cork(() => this.ctx.res.end());
@@ -311,18 +325,46 @@ export function responseHeaders(response: Response): HeaderList {
   return out;
 }
 
-/** Pipes a web `ReadableStream` into a `ResponseStream`, pausing the reader while uWS is backpressured. */
-export async function pipeToStream(body: ReadableStream<Uint8Array>, stream: ResponseStream): Promise<void> {
+/**
+ * Bytes read from a stream's producer and not yet taken by the client, past which the client is dropped. The SDK
+ * enqueues into its `ReadableStream` without regard to backpressure, so a client that stops reading an open GET
+ * stream would otherwise make every notification for it accumulate in memory for as long as the connection lives.
+ */
+export const MAX_STREAM_BACKLOG_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Pipes a web `ReadableStream` into a `ResponseStream`. Chunks are read as the producer makes them and written one
+ * after the other, each waiting for uWS to drain the previous one. When more than `maxBacklog` bytes are already
+ * waiting as the next chunk arrives, the connection is dropped instead; a chunk of any size is taken while the
+ * backlog is under the limit, so one large message (a big tool result) is never refused.
+ */
+export async function pipeToStream(
+  body: ReadableStream<Uint8Array>,
+  stream: ResponseStream,
+  maxBacklog = MAX_STREAM_BACKLOG_BYTES,
+): Promise<void> {
   const reader = body.getReader();
   stream.onClose(() => {
     reader.cancel().catch(() => undefined);
   });
+  let backlog = 0;
+  let writing = Promise.resolve(true);
   try {
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) break;
-      if (!(await stream.write(value))) break;
+      if (done || stream.closed) break;
+      if (backlog > maxBacklog) {
+        stream.abort();
+        break;
+      }
+      backlog += value.byteLength;
+      writing = writing.then(async (open) => {
+        const ok = open && (await stream.write(value));
+        backlog -= value.byteLength;
+        return ok;
+      });
     }
+    await writing;
   } catch {
     // The producer failed or was cancelled: the stream ends below either way.
   } finally {
