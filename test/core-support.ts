@@ -34,6 +34,7 @@ export async function openBoard(
     allowFaultInjection?: boolean;
     metrics?: ServerMetrics;
     dir?: string;
+    healthTimeoutMs?: number;
   } = {},
 ): Promise<TestBoard> {
   const dir = opts.dir ?? tempDir();
@@ -45,6 +46,7 @@ export async function openBoard(
     inline: opts.inline === true,
     allowFaultInjection: opts.allowFaultInjection === true,
     ...(opts.metrics ? { metrics: opts.metrics } : {}),
+    ...(opts.healthTimeoutMs ? { healthTimeoutMs: opts.healthTimeoutMs } : {}),
   });
   return {
     board,

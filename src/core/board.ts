@@ -30,6 +30,11 @@ export interface CreateBoardOptions {
    * group commit; the event loop blocks while SQLite works. For comparisons and thread-less embedding.
    */
   inline?: boolean;
+  /**
+   * How long `health()` waits for each thread before it counts the check as failed (default 2 s): a writer stuck
+   * behind another process's lock, or a wedged reader, must make health probes fail, not hang.
+   */
+  healthTimeoutMs?: number;
 }
 
 /** The board as created here: the `Board` contract plus the fault-injection hook the tests use. */
@@ -213,15 +218,25 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
     ]),
   ) as { [K in keyof typeof INTERNAL_READ_SCHEMAS]: (input: unknown) => Promise<ReadQueries[K]['result']> };
 
+  const healthTimeoutMs = opts.healthTimeoutMs ?? 2_000;
   async function timed(
     fn: () => Promise<unknown>,
   ): Promise<{ ok: boolean; error?: string; latencyMs?: number }> {
     const started = performance.now();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(errors.unavailable(`no answer within ${healthTimeoutMs} ms`)),
+        healthTimeoutMs,
+      );
+    });
     try {
-      await fn();
+      await Promise.race([fn(), timeout]);
       return { ok: true, latencyMs: performance.now() - started };
     } catch (err) {
       return { ok: false, error: toPlainError(err).message, latencyMs: performance.now() - started };
+    } finally {
+      clearTimeout(timer);
     }
   }
 
