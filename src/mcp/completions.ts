@@ -47,7 +47,7 @@ export function registerCompletions(server: Server, deps: McpDeps): void {
           `Unknown resource template: ${ref.uri}. Templates: ${RESOURCE_TEMPLATES.map((t) => t.uriTemplate).join(', ')}.`,
         );
       }
-      kind = template.variables[argument.name];
+      kind = Object.hasOwn(template.variables, argument.name) ? template.variables[argument.name] : undefined;
     } else {
       if (!hasPrompt(ref.name)) throw invalidParams(`Unknown prompt: ${ref.name}.`);
       kind = promptCompletionKind(ref.name, argument.name);

@@ -139,7 +139,9 @@ export function hasPrompt(name: string): boolean {
 }
 
 export function promptCompletionKind(name: string, argument: string): CompletionKind | undefined {
-  return PROMPTS.find((p) => p.prompt.name === name)?.completes[argument];
+  const completes = PROMPTS.find((p) => p.prompt.name === name)?.completes;
+  // Own keys only: an argument named like an Object.prototype member ("constructor") completes to nothing.
+  return completes && Object.hasOwn(completes, argument) ? completes[argument] : undefined;
 }
 
 export function registerPrompts(server: Server, deps: McpDeps): void {

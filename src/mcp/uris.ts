@@ -102,7 +102,8 @@ export const FIXED_RESOURCES: readonly FixedResourceInfo[] = [
     uri: 'tasks://active',
     name: 'active_tasks',
     title: 'Active tasks',
-    description: 'Unarchived tasks (first 1000, oldest first): { count, total, tasks }.',
+    description:
+      'Unarchived tasks (first 1000, highest priority first, then oldest): { count, total, tasks }.',
   },
   {
     uri: 'tasks://archived',

@@ -58,8 +58,10 @@ export const subtaskTools: ToolDef[] = [
       'the progress of a broken-down piece of work at a glance.',
     input: schemas.getTaskWithSubtasks,
     output: taskTreeShape,
-    resultDoc: 'The task with a `subtasks` array, each subtask with its own `subtasks`.',
-    errors: ['NOT_FOUND'],
+    resultDoc:
+      'The task with a `subtasks` array, each subtask with its own `subtasks`. A tree more than 100 levels deep is ' +
+      'refused with CONFLICT (read it from a deeper task, or flat with get_subtasks).',
+    errors: ['NOT_FOUND', 'CONFLICT'],
     annotations: { readOnlyHint: true, idempotentHint: true },
     run: async (board, args) => ({ structured: { ...(await board.getTaskWithSubtasks(args)) } }),
   }),

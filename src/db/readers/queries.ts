@@ -23,6 +23,13 @@ import { toTask, type TaskRow } from '../rows.js';
 
 const ORDER = 'ORDER BY priority DESC, created_at ASC, id ASC';
 
+/**
+ * Deepest level of subtasks a nested tree answer carries. A deeper tree (agents can build chains thousands of
+ * levels deep) would overflow the stack of a reader thread while its answer is copied back, and no client wants
+ * to parse it: it is refused with a message naming where to continue.
+ */
+const MAX_TREE_DEPTH = 100;
+
 type Handlers = { [K in ReadQueryName]: (args: ReadQueries[K]['args']) => ReadQueries[K]['result'] };
 
 export interface ReadQueryRunner {
@@ -181,20 +188,51 @@ export function createReadQueries(db: Connection): ReadQueryRunner {
     return { tasks: rows.map((r) => toTask(r, withDescription)), total, limit, offset };
   }
 
-  function subtree(id: number, recursive: boolean, includeArchived: boolean, seen: Set<number>): TaskTree[] {
+  /** The subtasks of `id` nested, `depth` being their level below `root`. Refuses trees deeper than MAX_TREE_DEPTH. */
+  function subtree(
+    root: number,
+    id: number,
+    recursive: boolean,
+    includeArchived: boolean,
+    seen: Set<number>,
+    depth = 1,
+  ): TaskTree[] {
     const rows = (includeArchived ? s.children : s.childrenUnarchived).all(id);
+    if (depth > MAX_TREE_DEPTH && rows.length > 0) {
+      throw errors.conflict(
+        `The subtasks of task ${root} go more than ${MAX_TREE_DEPTH} levels deep, too deep for one nested answer. ` +
+          `Read the part below task ${id} with get_task_with_subtasks {"task_id": ${id}, "recursive": true}, or ` +
+          `list every level flat with get_subtasks {"parent_task_id": ${root}, "recursive": true}.`,
+      );
+    }
     return rows
       .filter((r) => !seen.has(r.id))
       .map((r) => {
         seen.add(r.id);
-        return { ...toTask(r, true), subtasks: recursive ? subtree(r.id, true, includeArchived, seen) : [] };
+        return {
+          ...toTask(r, true),
+          subtasks: recursive ? subtree(root, r.id, true, includeArchived, seen, depth + 1) : [],
+        };
       });
   }
 
-  function flatten(trees: TaskTree[], out: Task[]): Task[] {
-    for (const { subtasks, ...task } of trees) {
-      out.push(task);
-      flatten(subtasks, out);
+  /** The subtasks of `id` as a flat list, each followed by its own (pre-order). Iterative: depth is unbounded. */
+  function descendants(id: number, recursive: boolean, includeArchived: boolean): Task[] {
+    const children = includeArchived ? s.children : s.childrenUnarchived;
+    const out: Task[] = [];
+    const seen = new Set<number>([id]);
+    const stack: Array<Iterator<TaskRow>> = [children.all(id)[Symbol.iterator]()];
+    while (stack.length > 0) {
+      const next = stack[stack.length - 1]!.next();
+      if (next.done) {
+        stack.pop();
+        continue;
+      }
+      const row = next.value;
+      if (seen.has(row.id)) continue;
+      seen.add(row.id);
+      out.push(toTask(row, true));
+      if (recursive) stack.push(children.all(row.id)[Symbol.iterator]());
     }
     return out;
   }
@@ -218,19 +256,19 @@ export function createReadQueries(db: Connection): ReadQueryRunner {
     getQueueTasks: (args: GetQueueTasksInput) => listTasks(args),
     getSubtasks: ({ parent_task_id, recursive, include_archived }) => {
       requireTaskExists(parent_task_id);
-      const trees = subtree(
-        parent_task_id,
-        recursive === true,
-        include_archived === true,
-        new Set([parent_task_id]),
-      );
-      return flatten(trees, []);
+      return descendants(parent_task_id, recursive === true, include_archived === true);
     },
     getTaskWithSubtasks: ({ task_id, recursive, include_archived }) => {
       const row = requireTask(task_id);
       return {
         ...toTask(row, true),
-        subtasks: subtree(task_id, recursive === true, include_archived === true, new Set([task_id])),
+        subtasks: subtree(
+          task_id,
+          task_id,
+          recursive === true,
+          include_archived === true,
+          new Set([task_id]),
+        ),
       };
     },
     getMyQueue: ({ agent_name, include_description }) =>

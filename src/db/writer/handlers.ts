@@ -56,6 +56,8 @@ class ChangeTracker {
   readonly tasks = new Set<number>();
   readonly agents = new Set<string>();
   readonly queues = new Set<string>();
+  /** Surviving tasks whose children changed; listed first so the bounded ancestor lookup of subscribers sees them. */
+  private readonly parents = new Set<number>();
 
   task(row: Pick<TaskRow, 'id' | 'assigned_to' | 'queue_name'>): void {
     this.tasks.add(row.id);
@@ -63,8 +65,14 @@ class ChangeTracker {
     if (row.queue_name !== null) this.queues.add(row.queue_name);
   }
 
+  /** A task whose set of children changed (its subtask count and hierarchy), whatever its roll-up did. */
+  parent(id: number | null): void {
+    if (id !== null) this.parents.add(id);
+  }
+
   toChangeSet(): ChangeSet {
-    return { tasks: [...this.tasks], agents: [...this.agents], queues: [...this.queues] };
+    const tasks = [...this.parents, ...[...this.tasks].filter((id) => !this.parents.has(id))];
+    return { tasks, agents: [...this.agents], queues: [...this.queues] };
   }
 }
 
@@ -267,6 +275,7 @@ export function createWriteHandlers(db: Connection, opts: { enableHistory: boole
     const id = Number(s.insertTask.run(row).lastInsertRowid);
     const created = { ...row, id };
     changes.task(created);
+    changes.parent(parentId);
     rollUp(parentId, now, changes);
     return toTask(created);
   }
@@ -295,6 +304,10 @@ export function createWriteHandlers(db: Connection, opts: { enableHistory: boole
     }
     const saved = saveTask(before, after, args.updated_by ?? null, now, changes);
     if (saved !== before) {
+      if (saved.parent_task_id !== before.parent_task_id) {
+        changes.parent(before.parent_task_id);
+        changes.parent(saved.parent_task_id);
+      }
       rollUp(before.parent_task_id, now, changes);
       if (saved.parent_task_id !== before.parent_task_id) rollUp(saved.parent_task_id, now, changes);
       // The task's own status may follow its (possibly changed) children.
@@ -316,6 +329,7 @@ export function createWriteHandlers(db: Connection, opts: { enableHistory: boole
     }
     // Leaves first; comments, links and history go with their task (ON DELETE CASCADE).
     for (const row of doomed) s.deleteTask.run(row.id);
+    changes.parent(root.parent_task_id);
     rollUp(root.parent_task_id, now, changes);
     return { id, deleted: true };
   }
@@ -324,6 +338,7 @@ export function createWriteHandlers(db: Connection, opts: { enableHistory: boole
     const before = requireTask(id);
     if (before.archived_at !== null) return toTask(before);
     const saved = saveTask(before, { ...before, archived_at: now }, null, now, changes);
+    changes.parent(before.parent_task_id);
     rollUp(before.parent_task_id, now, changes);
     return toTask(saved);
   }
@@ -334,6 +349,8 @@ export function createWriteHandlers(db: Connection, opts: { enableHistory: boole
     if (newParent === before.parent_task_id) return toTask(before);
     if (newParent !== null) checkParent(before.id, newParent);
     const saved = saveTask(before, { ...before, parent_task_id: newParent }, null, now, changes);
+    changes.parent(before.parent_task_id);
+    changes.parent(newParent);
     rollUp(before.parent_task_id, now, changes);
     rollUp(newParent, now, changes);
     return toTask(s.task.get(saved.id) ?? saved);
