@@ -7,7 +7,14 @@ import {
   type MessageExtraInfo,
 } from '@modelcontextprotocol/sdk/types.js';
 import { createMcpServer } from '../../mcp/server.js';
-import { type BodyResult, type HttpContext, ResponseStream, send, sendJsonRpcError } from './adapter.js';
+import {
+  type BodyResult,
+  type HttpContext,
+  MAX_STREAM_BACKLOG_BYTES,
+  ResponseStream,
+  send,
+  sendJsonRpcError,
+} from './adapter.js';
 import type { HttpEnv } from './env.js';
 import type { Credential } from './security.js';
 import type { Session } from './sessions.js';
@@ -21,7 +28,11 @@ import { mediaType } from './streamable.js';
  */
 
 const KEEPALIVE_MS = 15_000;
-/** Messages waiting for a slow client at most; past it the stream is closed rather than buffering without bound. */
+/**
+ * Messages waiting for a slow client at most, and bytes (`MAX_STREAM_BACKLOG_BYTES`, as for Streamable HTTP
+ * streams: a few large results can weigh more than many small notifications); past either the stream is closed
+ * rather than buffering without bound. One message is always accepted while nothing waits.
+ */
 const MAX_PENDING_SENDS = 1024;
 
 export class UwsSseServerTransport implements Transport {
@@ -31,6 +42,7 @@ export class UwsSseServerTransport implements Transport {
   readonly sessionId: string;
   private tail: Promise<unknown> = Promise.resolve();
   private pending = 0;
+  private pendingBytes = 0;
   private keepalive: NodeJS.Timeout | undefined;
   private closed = false;
 
@@ -70,14 +82,20 @@ export class UwsSseServerTransport implements Transport {
   /** Writes are chained so events never interleave and each waits for the socket to drain. */
   private enqueue(chunk: string): Promise<void> {
     if (this.closed) return Promise.resolve();
-    if (this.pending >= MAX_PENDING_SENDS) {
+    const bytes = Buffer.byteLength(chunk);
+    if (
+      this.pending >= MAX_PENDING_SENDS ||
+      (this.pending > 0 && this.pendingBytes + bytes > MAX_STREAM_BACKLOG_BYTES)
+    ) {
       this.onerror?.(new Error('SSE client too slow: closing the stream'));
       void this.close();
       return Promise.resolve();
     }
     this.pending++;
+    this.pendingBytes += bytes;
     const next = this.tail.then(async () => {
       this.pending--;
+      this.pendingBytes -= bytes;
       if (!(await this.stream.write(chunk))) void this.close();
     });
     this.tail = next.catch(() => undefined);
