@@ -63,6 +63,17 @@ describe.each(MODES)('move_task hand-off ($mode)', ({ inline }) => {
     expect(detail).toMatchObject({ assigned_to: 'dev', status: 'complete', comments: [] });
   });
 
+  it('an unassigned task cannot be handed off: NOT_ASSIGNEE says to assign it first', async () => {
+    const task = await t.board.createTask({ title: 'nobody’s', created_by: 'c' });
+    const message = await expectCode(
+      t.board.moveTask({ task_id: task.id, current_agent: 'dev', new_agent: 'qa', comment: 'hi' }),
+      'NOT_ASSIGNEE',
+    );
+    expect(message).toContain('not assigned to anyone');
+    expect(message).toContain('update_task');
+    expect(await t.board.getTask({ id: task.id })).toMatchObject({ assigned_to: null, comments: [] });
+  });
+
   it('hands off an idle task too', async () => {
     const task = await t.board.createTask({ title: 'x', created_by: 'c', assigned_to: 'a' });
     const moved = await t.board.moveTask({

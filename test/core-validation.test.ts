@@ -32,6 +32,21 @@ describe.each(MODES)('bad arguments ($mode)', ({ inline }) => {
     await expectCode(t.board.pageTaskIds({ after_id: -1, limit: 10, archived: false }), 'INVALID_ARGUMENT');
   });
 
+  it('contradictory or empty filters → INVALID_ARGUMENT saying what to change', async () => {
+    expect(await expectCode(t.board.listTasks({ status: [] }), 'INVALID_ARGUMENT')).toContain(
+      'status must not be an empty array',
+    );
+    for (const call of [
+      t.board.listTasks({ parent_task_id: 1, exclude_subtasks: true }),
+      t.board.getQueueTasks({ queue_name: 'dev', parent_task_id: '1', exclude_subtasks: true }),
+    ]) {
+      expect(await expectCode(call, 'INVALID_ARGUMENT')).toContain('pass one of them, not both');
+    }
+    await expect(t.board.listTasks({ parent_task_id: 1, exclude_subtasks: false })).resolves.toMatchObject({
+      total: expect.any(Number),
+    });
+  });
+
   it('unknown arguments → INVALID_ARGUMENT naming them', async () => {
     expect(
       await expectCode(

@@ -71,6 +71,12 @@ describe('the error mapper', () => {
     expect(notFound.data).toEqual({ code: 'NOT_FOUND', uri: 'task://9' });
     expect(toRpcError(new TaskBoardError('INVALID_ARGUMENT', 'bad'), logger, {}).code).toBe(-32602);
     expect(toRpcError(new TaskBoardError('OVERLOADED', 'later'), logger, {}).code).toBe(-32603);
+    // A state the board refuses (a tree too deep to nest) is the request's problem, not a server fault.
+    const conflict = toRpcError(new TaskBoardError('CONFLICT', 'too deep'), logger, {
+      uri: 'task://hierarchy/1',
+    });
+    expect(conflict.code).toBe(-32602);
+    expect(conflict.data).toMatchObject({ code: 'CONFLICT' });
     expect(toRpcError(new TaskBoardError('NOT_FOUND', 'x'), logger, {}, 'params').code).toBe(-32602);
   });
 });

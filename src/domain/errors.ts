@@ -77,8 +77,11 @@ export const errors = {
   notAssignee: (taskId: number, claimed: string, actual: string | null) =>
     new TaskBoardError(
       'NOT_ASSIGNEE',
-      `Task ${taskId} is assigned to ${actual === null ? 'nobody' : JSON.stringify(actual)}, not ${JSON.stringify(claimed)}. ` +
-        'Pass the task’s current assignee as current_agent.',
+      actual === null
+        ? `Task ${taskId} is not assigned to anyone, so ${JSON.stringify(claimed)} cannot hand it off. ` +
+            'Assign it first with update_task (assigned_to), then hand it off.'
+        : `Task ${taskId} is assigned to ${JSON.stringify(actual)}, not ${JSON.stringify(claimed)}. ` +
+            'Pass the task’s current assignee as current_agent.',
     ),
   cycle: (message: string) => new TaskBoardError('CYCLE', message),
   forbidden: (message: string) => new TaskBoardError('FORBIDDEN', message),

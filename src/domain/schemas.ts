@@ -88,7 +88,7 @@ export const status = z
   .describe('Task status: idle, working or complete');
 
 const statusFilter = z
-  .union([status, z.array(status).min(1)], {
+  .union([status, z.array(status).min(1, { error: 'status must not be an empty array' })], {
     error: () => 'status must be one of idle, working, complete, or a non-empty array of them',
   })
   .describe('Only tasks with this status, or with any of these statuses (one value or an array)');
@@ -129,6 +129,20 @@ const listFilters = {
   limit: limit.optional(),
   offset: offset.optional(),
 };
+
+/** `parent_task_id` asks for subtasks and `exclude_subtasks` leaves them out: together they can only match nothing. */
+const subtaskFiltersAgree: [
+  (v: { parent_task_id?: number; exclude_subtasks?: boolean }) => boolean,
+  { error: string; path: PropertyKey[] },
+] = [
+  (v: { parent_task_id?: number; exclude_subtasks?: boolean }) =>
+    !(v.parent_task_id !== undefined && v.exclude_subtasks === true),
+  {
+    error:
+      'parent_task_id lists the subtasks of a task while exclude_subtasks: true leaves every subtask out; pass one of them, not both',
+    path: ['exclude_subtasks'],
+  },
+];
 
 export const schemas = {
   createTask: z.strictObject({
@@ -183,10 +197,12 @@ export const schemas = {
 
   taskId: z.strictObject({ id: id('id', 'Task id') }),
 
-  listTasks: z.strictObject({
-    ...listFilters,
-    queue_name: queueName('queue_name', 'Only tasks in this queue').optional(),
-  }),
+  listTasks: z
+    .strictObject({
+      ...listFilters,
+      queue_name: queueName('queue_name', 'Only tasks in this queue').optional(),
+    })
+    .refine(...subtaskFiltersAgree),
 
   getSubtasks: z.strictObject({
     parent_task_id: id('parent_task_id', 'Parent task id'),
@@ -242,10 +258,12 @@ export const schemas = {
     new_queue_name: queueName('new_queue_name', 'Queue to move the task to'),
   }),
 
-  getQueueTasks: z.strictObject({
-    queue_name: queueName('queue_name', 'Queue name'),
-    ...listFilters,
-  }),
+  getQueueTasks: z
+    .strictObject({
+      queue_name: queueName('queue_name', 'Queue name'),
+      ...listFilters,
+    })
+    .refine(...subtaskFiltersAgree),
 
   addComment: z.strictObject({
     task_id: id('task_id', 'Task id'),

@@ -112,6 +112,8 @@ export function invalidParams(message: string): RpcError {
 const RPC_CODE_OF: Partial<Record<ErrorCode, number>> = {
   NOT_FOUND: RESOURCE_NOT_FOUND,
   INVALID_ARGUMENT: JsonRpcCode.InvalidParams,
+  // The request was understood but the board's state refuses it (e.g. a tree too deep to nest): not a server fault.
+  CONFLICT: JsonRpcCode.InvalidParams,
   FORBIDDEN: JsonRpcCode.InvalidRequest,
   FEATURE_DISABLED: JsonRpcCode.InvalidRequest,
 };
