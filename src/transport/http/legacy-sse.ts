@@ -15,7 +15,7 @@ import {
   send,
   sendJsonRpcError,
 } from './adapter.js';
-import type { HttpEnv } from './env.js';
+import { admitNewSession, type HttpEnv } from './env.js';
 import type { Credential } from './security.js';
 import type { Session } from './sessions.js';
 import { mediaType } from './streamable.js';
@@ -114,22 +114,7 @@ export async function openSseSession(
   env: HttpEnv,
   credential: Credential | undefined,
 ): Promise<void> {
-  if (env.shuttingDown()) {
-    sendJsonRpcError(ctx, 503, -32000, 'Service Unavailable: the server is shutting down', [
-      ['Retry-After', '5'],
-    ]);
-    return;
-  }
-  if (!env.sessions.reserve()) {
-    sendJsonRpcError(
-      ctx,
-      503,
-      -32000,
-      `Service Unavailable: too many open sessions (limit ${env.config.maxSessions}); retry later`,
-      [['Retry-After', '5']],
-    );
-    return;
-  }
+  if (!admitNewSession(ctx, env)) return;
   const id = randomUUID();
   const stream = new ResponseStream(ctx, 200, [
     ['Content-Type', 'text/event-stream'],

@@ -20,7 +20,7 @@ import {
   sendWebResponse,
 } from './adapter.js';
 import { type DirectSink, McpHttpTransport } from './direct.js';
-import type { HttpEnv } from './env.js';
+import { admitNewSession, type HttpEnv } from './env.js';
 import type { Credential } from './security.js';
 import type { Session } from './sessions.js';
 
@@ -302,22 +302,7 @@ export async function handleMcp(
     }
     return;
   }
-  if (env.shuttingDown()) {
-    sendJsonRpcError(ctx, 503, -32000, 'Service Unavailable: the server is shutting down', [
-      ['Retry-After', '5'],
-    ]);
-    return;
-  }
-  if (!env.sessions.reserve()) {
-    sendJsonRpcError(
-      ctx,
-      503,
-      -32000,
-      `Service Unavailable: too many open sessions (limit ${env.config.maxSessions}); retry later`,
-      [['Retry-After', '5']],
-    );
-    return;
-  }
+  if (!admitNewSession(ctx, env)) return;
   await initializeSession(ctx, env, credential, webRequest(ctx, sdkAccept), parsed, delivery);
 }
 
