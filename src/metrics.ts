@@ -27,17 +27,41 @@ interface Metric {
   render(): string[];
 }
 
+type Collect = () => Array<[Labels, number]> | number;
+
+/** A metric with one value per label set: kept here, or read from `collect` when rendered. */
+abstract class ValueMetric implements Metric {
+  protected readonly values = new Map<string, number>();
+  protected abstract readonly type: 'counter' | 'gauge';
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly collect?: Collect,
+  ) {}
+
+  render(): string[] {
+    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`];
+    const sample = (key: string, v: number) => lines.push(`${this.name}${key ? `{${key}}` : ''} ${fmt(v)}`);
+    if (this.collect) {
+      const collected = this.collect();
+      if (typeof collected === 'number') sample('', collected);
+      else for (const [labels, v] of collected) sample(labelKey(labels), v);
+      return lines;
+    }
+    // A counter that never moved still exists (at 0), so rate() sees its first increment.
+    if (this.values.size === 0 && this.type === 'counter') sample('', 0);
+    for (const [key, v] of this.values) sample(key, v);
+    return lines;
+  }
+}
+
 /**
  * A monotonic counter, incremented here or, with `collect`, read when rendered from a total kept elsewhere
  * (e.g. in the writer thread); either way Prometheus sees a counter, so `rate()` and resets work.
  */
-export class Counter implements Metric {
-  private readonly values = new Map<string, number>();
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    private readonly collect?: () => Array<[Labels, number]> | number,
-  ) {}
+export class Counter extends ValueMetric {
+  protected readonly type = 'counter';
 
   inc(labels: Labels = {}, by = 1): void {
     const key = labelKey(labels);
@@ -47,52 +71,14 @@ export class Counter implements Metric {
   get(labels: Labels = {}): number {
     return this.values.get(labelKey(labels)) ?? 0;
   }
-
-  render(): string[] {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`];
-    if (this.collect) {
-      const collected = this.collect();
-      if (typeof collected === 'number') lines.push(`${this.name} ${fmt(collected)}`);
-      else
-        for (const [labels, v] of collected) {
-          const key = labelKey(labels);
-          lines.push(`${this.name}${key ? `{${key}}` : ''} ${fmt(v)}`);
-        }
-      return lines;
-    }
-    if (this.values.size === 0) lines.push(`${this.name} 0`);
-    for (const [key, v] of this.values) lines.push(`${this.name}${key ? `{${key}}` : ''} ${fmt(v)}`);
-    return lines;
-  }
 }
 
 /** A gauge whose value is read when rendered (or set explicitly). */
-export class Gauge implements Metric {
-  private readonly values = new Map<string, number>();
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    private readonly collect?: () => Array<[Labels, number]> | number,
-  ) {}
+export class Gauge extends ValueMetric {
+  protected readonly type = 'gauge';
 
   set(value: number, labels: Labels = {}): void {
     this.values.set(labelKey(labels), value);
-  }
-
-  render(): string[] {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`];
-    if (this.collect) {
-      const collected = this.collect();
-      if (typeof collected === 'number') lines.push(`${this.name} ${fmt(collected)}`);
-      else
-        for (const [labels, v] of collected) {
-          const key = labelKey(labels);
-          lines.push(`${this.name}${key ? `{${key}}` : ''} ${fmt(v)}`);
-        }
-      return lines;
-    }
-    for (const [key, v] of this.values) lines.push(`${this.name}${key ? `{${key}}` : ''} ${fmt(v)}`);
-    return lines;
   }
 }
 
@@ -154,11 +140,11 @@ export const LATENCY_BUCKETS = [
 export class MetricsRegistry {
   private readonly metrics = new Map<string, Metric>();
 
-  counter(name: string, help: string, collect?: () => Array<[Labels, number]> | number): Counter {
+  counter(name: string, help: string, collect?: Collect): Counter {
     return this.register(new Counter(name, help, collect));
   }
 
-  gauge(name: string, help: string, collect?: () => Array<[Labels, number]> | number): Gauge {
+  gauge(name: string, help: string, collect?: Collect): Gauge {
     return this.register(new Gauge(name, help, collect));
   }
 
