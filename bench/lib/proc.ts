@@ -1,0 +1,183 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/**
+ * Process figures read from /proc (Linux): CPU time of all threads of a process, resident memory now and at
+ * its peak (VmHWM, kept by the kernel, so no short peak is missed between samples), thread count.
+ */
+
+let clockTicks: number | undefined;
+
+export function clockTicksPerSecond(): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+}
+
+export interface ProcSnapshot {
+  /** Wall clock (ms, performance.now() based). */
+  at: number;
+  /** User + system CPU time of every thread, ms. */
+  cpuMs: number;
+  rssBytes: number;
+  /** Peak resident set size since the process started. */
+  peakRssBytes: number;
+  threads: number;
+}
+
+export function readProc(pid: number): ProcSnapshot | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // The command name may contain spaces and parentheses: fields start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    const threads = Number(fields[17]);
+    const status = readFileSync(`/proc/${pid}/status`, 'latin1');
+    const kb = (key: string): number => {
+      const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status);
+      return m ? Number(m[1]) * 1024 : 0;
+    };
+    return {
+      at: performance.now(),
+      cpuMs: ((utime + stime) * 1000) / clockTicksPerSecond(),
+      rssBytes: kb('VmRSS'),
+      peakRssBytes: kb('VmHWM'),
+      threads,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+export interface ProcWindow {
+  seconds: number;
+  cpuMs: number;
+  /** CPU use over the window, in % of one core (200 % = two cores busy). */
+  cpuPercent: number;
+  /** Highest RSS sampled in the window. */
+  maxRssBytes: number;
+  /** VmHWM at the end of the window: the process's peak since it started. */
+  peakRssBytes: number;
+  threads: number;
+}
+
+/** Samples a process every `intervalMs` so the RSS curve and CPU of a measurement window can be reported. */
+export class ProcSampler {
+  private timer: NodeJS.Timeout | undefined;
+  private maxRss = 0;
+  private last: ProcSnapshot | undefined;
+  readonly samples: Array<{ at: number; rssBytes: number; cpuPercent: number }> = [];
+
+  constructor(
+    readonly pid: number,
+    private readonly intervalMs = 250,
+  ) {}
+
+  start(): void {
+    this.last = readProc(this.pid);
+    this.timer = setInterval(() => this.tick(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  private tick(): ProcSnapshot | undefined {
+    const s = readProc(this.pid);
+    if (!s) return undefined;
+    if (s.rssBytes > this.maxRss) this.maxRss = s.rssBytes;
+    if (this.last) {
+      const dt = s.at - this.last.at;
+      if (dt > 0)
+        this.samples.push({
+          at: s.at,
+          rssBytes: s.rssBytes,
+          cpuPercent: ((s.cpuMs - this.last.cpuMs) / dt) * 100,
+        });
+    }
+    this.last = s;
+    return s;
+  }
+
+  /** Starts a measurement window: returns its opening snapshot and resets the max-RSS tracker. */
+  mark(): ProcSnapshot | undefined {
+    const s = this.tick();
+    this.maxRss = s?.rssBytes ?? 0;
+    return s;
+  }
+
+  /** Closes a window opened by `mark()`. */
+  window(from: ProcSnapshot | undefined): ProcWindow | undefined {
+    const to = this.tick();
+    if (!from || !to) return undefined;
+    const seconds = (to.at - from.at) / 1000;
+    const cpuMs = to.cpuMs - from.cpuMs;
+    return {
+      seconds,
+      cpuMs,
+      cpuPercent: seconds > 0 ? (cpuMs / (seconds * 1000)) * 100 : 0,
+      maxRssBytes: Math.max(this.maxRss, to.rssBytes),
+      peakRssBytes: to.peakRssBytes,
+      threads: to.threads,
+    };
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/** CPUs a process may run on, from its affinity mask (e.g. `taskset -c 1` → [1]). */
+export function allowedCpus(pid: number | 'self' = 'self'): number[] {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'latin1');
+    const m = /^Cpus_allowed_list:\s+(\S+)/m.exec(status);
+    if (m?.[1]) return parseCpuList(m[1]);
+  } catch {
+    // Not Linux.
+  }
+  return [];
+}
+
+/** `0-2,5` → [0, 1, 2, 5]. */
+export function parseCpuList(list: string): number[] {
+  const out: number[] = [];
+  for (const part of list.split(',')) {
+    const [a, b] = part.split('-').map((s) => Number(s.trim()));
+    if (a === undefined || Number.isNaN(a)) continue;
+    const end = b === undefined || Number.isNaN(b) ? a : b;
+    for (let c = a; c <= end; c++) out.push(c);
+  }
+  return out;
+}
+
+let tasksetPath: string | null | undefined;
+
+/** The taskset binary, or null when it is not installed (then nothing is pinned, and the report says so). */
+export function taskset(): string | null {
+  if (tasksetPath === undefined) {
+    try {
+      execFileSync('taskset', ['--version'], { stdio: 'ignore' });
+      tasksetPath = 'taskset';
+    } catch {
+      tasksetPath = null;
+    }
+  }
+  return tasksetPath;
+}
+
+/** Pins this process (every thread) to `cpus`. Returns false when that is not possible. */
+export function pinSelf(cpus: string): boolean {
+  const bin = taskset();
+  if (!bin) return false;
+  try {
+    execFileSync(bin, ['-a', '-p', '-c', cpus, String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,58 @@
+import { HttpConnection } from './http-client.js';
+
+/**
+ * Counters from the server's own Prometheus endpoint, read at the start and end of a measurement window: how many
+ * writes the writer committed in how many group-commit batches, and how many reads the pool served.
+ */
+
+export interface ServerCounters {
+  writes: number;
+  batches: number;
+  reads: number;
+}
+
+export interface ServerCounterWindow {
+  writes: number;
+  batches: number;
+  reads: number;
+  /** Writes per group-commit transaction over the window. */
+  meanBatchSize: number;
+}
+
+function value(text: string, name: string, labels = ''): number {
+  const re = new RegExp(`^${name}${labels ? `\\{${labels}\\}` : ''} ([0-9.eE+-]+)$`, 'm');
+  const m = re.exec(text);
+  return m ? Number(m[1]) : NaN;
+}
+
+export async function readServerCounters(
+  mcpUrl: string,
+  headers: Record<string, string>,
+): Promise<ServerCounters | undefined> {
+  const u = new URL(mcpUrl);
+  const conn = new HttpConnection(u.hostname, Number(u.port || 80), 5_000);
+  try {
+    const res = await conn.request('GET', '/metrics', headers);
+    if (res.status !== 200) return undefined;
+    return {
+      writes: value(res.body, 'tinytask_writer_writes_total', 'outcome="ok"'),
+      batches: value(res.body, 'tinytask_writer_batches_total'),
+      reads: value(res.body, 'tinytask_reads_total'),
+    };
+  } catch {
+    return undefined;
+  } finally {
+    conn.close();
+  }
+}
+
+export function counterWindow(
+  from: ServerCounters | undefined,
+  to: ServerCounters | undefined,
+): ServerCounterWindow | undefined {
+  if (!from || !to) return undefined;
+  const writes = to.writes - from.writes;
+  const batches = to.batches - from.batches;
+  if (!Number.isFinite(writes) || !Number.isFinite(batches)) return undefined;
+  return { writes, batches, reads: to.reads - from.reads, meanBatchSize: batches > 0 ? writes / batches : 0 };
+}
