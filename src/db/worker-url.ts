@@ -13,10 +13,40 @@ export function workerModule(relativeWithoutExtension: string, base: string): Wo
   return { url: new URL(`${relativeWithoutExtension}${fromSource ? '.dev.mjs' : '.js'}`, base) };
 }
 
+/** Node options a worker thread accepts and that matter to our threads; those marked take a separate value. */
+const WORKER_SAFE_FLAGS: Record<string, boolean> = {
+  '--enable-source-maps': false,
+  '--no-warnings': false,
+  '--no-deprecation': false,
+  '--trace-warnings': false,
+  '--trace-uncaught': false,
+  '--pending-deprecation': false,
+  '--throw-deprecation': false,
+  '--unhandled-rejections': false,
+  '--conditions': true,
+  '-C': true,
+  '--import': true,
+  '--require': true,
+  '-r': true,
+  '--loader': true,
+  '--experimental-loader': true,
+};
+
 /**
- * The Node options our threads start with: the process's own (source maps, memory flags, ...), minus those that
- * only make sense for the main entry (`--input-type` applies to `-e` code and would make the thread fail).
+ * The Node options our threads start with: those of the process that a worker thread accepts (source maps,
+ * warnings, loaders). V8 and process-wide options — `--max-old-space-size`, `--max-semi-space-size`, `--title`,
+ * `--input-type`, ... — are left out: Node refuses to start a worker that is given them, so an operator's
+ * `node --max-old-space-size=256 dist/cli.js` would otherwise fail at start-up. They apply to the main thread.
  */
-export function workerExecArgv(): string[] {
-  return process.execArgv.filter((arg) => !arg.startsWith('--input-type'));
+export function workerExecArgv(argv: readonly string[] = process.execArgv): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const name = arg.includes('=') ? arg.slice(0, arg.indexOf('=')) : arg;
+    const takesValue = WORKER_SAFE_FLAGS[name];
+    if (takesValue === undefined) continue;
+    out.push(arg);
+    if (takesValue && !arg.includes('=') && i + 1 < argv.length) out.push(argv[++i] as string);
+  }
+  return out;
 }

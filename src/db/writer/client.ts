@@ -224,7 +224,9 @@ export class WriterClient implements Writer {
       this.outbox.push(make(id));
       if (!this.flushQueued) {
         this.flushQueued = true;
-        queueMicrotask(() => {
+        // setImmediate, not a microtask: uWS delivers each HTTP request in its own callback, so a microtask
+        // would post one message per write; after the poll phase, every write of that turn goes in one bundle.
+        setImmediate(() => {
           this.flushQueued = false;
           this.flush();
         });
