@@ -8,22 +8,7 @@ import {
   type Connection,
   type Harness,
 } from './mcp-support.js';
-
-interface Task {
-  id: number;
-  title: string;
-  description?: string | null;
-  status: string;
-  assigned_to: string | null;
-  previous_assigned_to: string | null;
-  created_by: string | null;
-  priority: number;
-  tags: string[];
-  parent_task_id: number | null;
-  queue_name: string | null;
-  blocked_by_task_id: number | null;
-  archived_at: string | null;
-}
+import type { Task } from '../src/domain/types.js';
 
 describe('task tools over MCP', () => {
   let h: Harness;

@@ -102,8 +102,6 @@ export type WriterRequest =
   /** Answers `pong` after a trivial write transaction: proves the thread and a writable database. */
   | { kind: 'ping'; id: number }
   | { kind: 'checkpoint'; id: number; mode: 'PASSIVE' | 'TRUNCATE' }
-  /** Online backup through SQLite's backup API into `path` (a new file). */
-  | { kind: 'backup'; id: number; path: string }
   /** Finish queued work, checkpoint (TRUNCATE), close the connection, answer, then exit. */
   | { kind: 'shutdown'; id: number }
   /** Fault injection (tests): exit the thread while a batch is open, after the writes queued before it ran. */

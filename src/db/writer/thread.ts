@@ -2,7 +2,6 @@
  * The writer thread: owns the only read-write connection, applies migrations at start, runs writes through the
  * group committer, and owns checkpoints. Talks to the main thread only through the messages in ../protocol.ts.
  */
-import { existsSync } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { errors, toPlainError } from '../../domain/errors.js';
 import { openWriterConnection, optimize, type Connection } from '../connection.js';
@@ -39,7 +38,6 @@ function start(): void {
   const checkpoints = new CheckpointPolicy(conn, { walPath: `${options.dbPath}-wal` });
   const pingBegin = conn.prepare('BEGIN IMMEDIATE');
   const pingRollback = conn.prepare('ROLLBACK');
-  const vacuumInto = conn.prepare('VACUUM INTO ?');
   let closed = false;
 
   const committer = new GroupCommitter(conn, handlers, options.batchMax, {
@@ -116,11 +114,6 @@ function start(): void {
         return { schemaVersion };
       case 'checkpoint':
         return checkpoints.run(req.mode);
-      case 'backup':
-        if (existsSync(req.path))
-          throw errors.conflict(`Backup destination ${req.path} already exists; choose a new file.`);
-        vacuumInto.run(req.path);
-        return { path: req.path };
       case 'shutdown':
         committer.drain();
         closed = true;
