@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parseToolsetList, TOOLSET_NAMES, type ToolsetName } from './tools/toolsets.js';
 
 /**
  * Every setting of the server comes from the environment and is parsed here, once, at start-up. The parsed
@@ -158,6 +159,18 @@ export const SETTINGS = {
     default: '5000',
     doc: 'Milliseconds that in-flight calls get to finish on SIGTERM/SIGINT before sessions are closed.',
   },
+  TINYTASK_TOOLSETS: {
+    schema: z.string().transform((v, ctx) => {
+      const parsed = parseToolsetList(v);
+      if ('error' in parsed) {
+        ctx.addIssue({ code: 'custom', message: `TINYTASK_TOOLSETS: ${parsed.error}` });
+        return z.NEVER;
+      }
+      return parsed.toolsets;
+    }),
+    default: 'all',
+    doc: `Comma-separated toolsets every session offers: ${TOOLSET_NAMES.map((n) => `\`${n}\``).join(', ')}. Tokens (tokens file) and connections (\`/mcp?toolsets=…\`) can only narrow it. The stdio session offers exactly these.`,
+  },
   TINYTASK_PAGE_SIZE: {
     schema: int('TINYTASK_PAGE_SIZE', 1, 1000),
     default: '100',
@@ -191,6 +204,8 @@ export interface Config {
   authTokensFile: string | undefined;
   shutdownTimeoutMs: number;
   pageSize: number;
+  /** Toolsets every session offers (narrowed per token and per connection). */
+  toolsets: ToolsetName[];
   /** Warnings found while parsing (e.g. deprecated values), logged once the logger exists. */
   warnings: string[];
 }
@@ -262,6 +277,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authTokensFile,
     shutdownTimeoutMs: values.TINYTASK_SHUTDOWN_TIMEOUT as number,
     pageSize: values.TINYTASK_PAGE_SIZE as number,
+    toolsets: values.TINYTASK_TOOLSETS as ToolsetName[],
     warnings,
   };
 }

@@ -102,6 +102,7 @@ const READ_SCHEMAS = {
   listQueues: 'listQueues',
   getQueueStats: 'queueName',
   getQueueTasks: 'getQueueTasks',
+  searchTasks: 'searchTasks',
   listComments: 'listComments',
   getComment: 'commentId',
   listLinks: 'listLinks',

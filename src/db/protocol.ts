@@ -29,6 +29,7 @@ import type {
   MoveTaskToQueueInput,
   QueueNameInput,
   RemoveTaskFromQueueInput,
+  SearchTasksInput,
   SignupForTaskInput,
   TaskIdInput,
   UpdateCommentInput,
@@ -47,6 +48,7 @@ import type {
   Link,
   QueueStats,
   QueueSummary,
+  SearchPage,
   Task,
   TaskDetail,
   TaskPage,
@@ -150,6 +152,7 @@ export interface ReadQueries {
   listQueues: { args: Record<string, never>; result: QueueSummary[] };
   getQueueStats: { args: QueueNameInput; result: QueueStats };
   getQueueTasks: { args: GetQueueTasksInput; result: TaskPage };
+  searchTasks: { args: SearchTasksInput; result: SearchPage };
   listComments: { args: ListCommentsInput; result: Comment[] };
   getComment: { args: CommentIdInput; result: Comment };
   listLinks: { args: ListLinksInput; result: Link[] };

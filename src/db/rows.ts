@@ -18,6 +18,7 @@ export interface TaskRow {
   created_at: string;
   updated_at: string;
   archived_at: string | null;
+  due_at: string | null;
 }
 
 export type CommentRow = Comment;
@@ -51,6 +52,7 @@ export function toTask(row: TaskRow, withDescription = true): Task {
     created_at: row.created_at,
     updated_at: row.updated_at,
     archived_at: row.archived_at,
+    due_at: row.due_at,
   };
   if (withDescription) task.description = row.description;
   return task;

@@ -22,6 +22,8 @@ export interface Task {
   created_at: string;
   updated_at: string;
   archived_at: string | null;
+  /** When the task is due (ISO 8601 UTC), or null. */
+  due_at: string | null;
 }
 
 export interface Comment {
@@ -65,6 +67,18 @@ export interface TaskDetail extends Task {
 
 export interface TaskTree extends Task {
   subtasks: TaskTree[];
+}
+
+/** One `search_tasks` hit: the task and where the words matched. */
+export interface SearchHit extends Task {
+  /** The best-matching passage, matched words in **bold**. */
+  snippet: string;
+}
+
+export interface SearchPage {
+  tasks: SearchHit[];
+  /** Pass back as `cursor` for the next page; null on the last page. */
+  next_cursor: string | null;
 }
 
 export interface TaskPage {

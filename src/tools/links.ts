@@ -8,13 +8,12 @@ export const linkTools: ToolDef[] = [
   defineTool({
     name: 'add_link',
     title: 'Add link',
-    description:
-      'Attach a link to a task: a URL, file path or other reference to an artifact you produced or used (pull ' +
-      'request, design document, log), with a short description, so the next agent can find it.',
+    description: 'Attach a link (URL, path, PR) to an artifact of a task.',
     input: schemas.addLink,
     output: linkShape,
     resultDoc: 'The created link.',
     errors: ['NOT_FOUND', 'FORBIDDEN'],
+    toolsets: [],
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
     identity: ['created_by'],
     identityDefaults: ['created_by'],
@@ -24,13 +23,12 @@ export const linkTools: ToolDef[] = [
   defineTool({
     name: 'update_link',
     title: 'Update link',
-    description:
-      'Change the URL or the description of a link, e.g. when an artifact moved or a pull request was replaced. ' +
-      'Only the fields you pass change.',
+    description: "Change a link's URL or description.",
     input: schemas.updateLink,
     output: linkShape,
     resultDoc: 'The link after the change.',
     errors: ['NOT_FOUND'],
+    toolsets: [],
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
     run: async (board, args) => ({ structured: { ...(await board.updateLink(args)) } }),
   }),
@@ -38,11 +36,12 @@ export const linkTools: ToolDef[] = [
   defineTool({
     name: 'delete_link',
     title: 'Delete link',
-    description: 'Delete a link for good, e.g. one that points to the wrong artifact. This cannot be undone.',
+    description: 'Delete a link for good.',
     input: schemas.linkId,
     output: deleteShape,
     resultDoc: '`{ success: true, id, message }`.',
     errors: ['NOT_FOUND'],
+    toolsets: [],
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
     run: async (board, args) => {
       const result = await board.deleteLink(args);
@@ -55,9 +54,7 @@ export const linkTools: ToolDef[] = [
   defineTool({
     name: 'list_links',
     title: 'List links',
-    description:
-      'List the links attached to a task: the artifacts (pull requests, documents, files) earlier agents produced ' +
-      'or used.',
+    description: "List a task's links (artifacts).",
     input: schemas.listLinks,
     output: z.looseObject({
       task_id: z.number().int().describe('The task'),
@@ -66,6 +63,7 @@ export const linkTools: ToolDef[] = [
     }),
     resultDoc: '`{ task_id, count, links }`.',
     errors: ['NOT_FOUND'],
+    toolsets: [],
     annotations: { readOnlyHint: true, idempotentHint: true },
     run: async (board, args) => {
       const links = await board.listLinks(args);

@@ -34,6 +34,7 @@ export const taskShape = z
     created_at: timestamp('Creation time'),
     updated_at: timestamp('Last change'),
     archived_at: nullableTimestamp('Archival time'),
+    due_at: nullableTimestamp('Due date'),
   })
   .describe('A task');
 

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Board } from '../core/types.js';
+import type { NamedToolset } from './toolsets.js';
 
 /** What a tool handler answers: the structured result and, when TinyTask printed something else, that text. */
 export interface ToolAnswer {
@@ -32,10 +33,17 @@ export interface ToolDef<S extends z.ZodType = z.ZodType> {
   /** Error codes the tool can answer with (besides INVALID_ARGUMENT, OVERLOADED, UNAVAILABLE, INTERNAL). */
   errors: readonly string[];
   annotations: ToolAnnotations;
+  /** Toolsets the tool belongs to besides `all` (src/tools/toolsets.ts). */
+  toolsets: readonly NamedToolset[];
   /** Arguments naming the calling agent: with a token bound to an agent they must name that agent. */
   identity?: readonly string[];
   /** Optional identity arguments that take the bound agent's name when omitted. */
   identityDefaults?: readonly string[];
+  /**
+   * Other names accepted for an argument (alias → argument). Every tool that takes a task accepts `task_id`; where
+   * TinyTask called it `id`, the schema shows `task_id` and `id` keeps working.
+   */
+  aliases?: Readonly<Record<string, string>>;
   /** Only offered when the board records history. */
   requiresHistory?: boolean;
   run(board: Board, args: z.output<S>): Promise<ToolAnswer>;

@@ -1,4 +1,5 @@
 import { errors } from '../../domain/errors.js';
+import { agentKey } from '../../domain/schemas.js';
 import { chainReaches, rolledUpStatus } from '../../domain/rules.js';
 import type {
   AddCommentInput,
@@ -43,6 +44,7 @@ const TRACKED_FIELDS = [
   'blocked_by_task_id',
   'auto_promote',
   'archived_at',
+  'due_at',
 ] as const satisfies ReadonlyArray<keyof TaskRow>;
 
 function historyValue(field: (typeof TRACKED_FIELDS)[number], value: unknown): string | null {
@@ -90,10 +92,13 @@ export function createWriteHandlers(db: Connection, opts: { enableHistory: boole
       .pluck(),
     insertTask: db.prepare(
       `INSERT INTO tasks (title, description, status, assigned_to, previous_assigned_to, created_by, priority, tags,
-         parent_task_id, queue_name, blocked_by_task_id, auto_promote, created_at, updated_at, archived_at)
+         parent_task_id, queue_name, blocked_by_task_id, auto_promote, created_at, updated_at, archived_at, due_at)
        VALUES (@title, @description, @status, @assigned_to, @previous_assigned_to, @created_by, @priority, @tags,
-         @parent_task_id, @queue_name, @blocked_by_task_id, @auto_promote, @created_at, @updated_at, @archived_at)`,
+         @parent_task_id, @queue_name, @blocked_by_task_id, @auto_promote, @created_at, @updated_at, @archived_at,
+         @due_at)`,
     ),
+    agentByKey: db.prepare<[string], string>('SELECT name FROM agents WHERE key = ?').pluck(),
+    insertAgent: db.prepare<[string, string]>('INSERT INTO agents (key, name) VALUES (?, ?)'),
     deleteTask: db.prepare<[number]>('DELETE FROM tasks WHERE id = ?'),
     childCounts: db.prepare<[number], { status: TaskStatus; n: number }>(
       `SELECT status, count(*) AS n FROM tasks WHERE parent_task_id = ? AND archived_at IS NULL GROUP BY status`,
@@ -157,6 +162,23 @@ export function createWriteHandlers(db: Connection, opts: { enableHistory: boole
       updates.set(key, stmt);
     }
     return stmt;
+  }
+
+  /**
+   * The stored spelling of an agent name: the first spelling ever written for its key (agentKey). With
+   * `register`, a name never seen before is recorded as written; without, it is only trimmed.
+   */
+  function agent(name: string, register = true): string {
+    const key = agentKey(name);
+    const known = s.agentByKey.get(key);
+    if (known !== undefined) return known;
+    const spelled = name.trim();
+    if (register) s.insertAgent.run(key, spelled);
+    return spelled;
+  }
+
+  function optionalAgent<T extends string | null | undefined>(name: T): T {
+    return (typeof name === 'string' ? agent(name) : name) as T;
   }
 
   function requireTask(id: number): TaskRow {
@@ -259,9 +281,9 @@ export function createWriteHandlers(db: Connection, opts: { enableHistory: boole
       title: args.title,
       description: args.description ?? null,
       status: 'idle',
-      assigned_to: args.assigned_to ?? null,
+      assigned_to: optionalAgent(args.assigned_to) ?? null,
       previous_assigned_to: null,
-      created_by: args.created_by,
+      created_by: agent(args.created_by),
       priority: args.priority ?? 0,
       tags: JSON.stringify(args.tags ?? []),
       parent_task_id: parentId,
@@ -271,6 +293,7 @@ export function createWriteHandlers(db: Connection, opts: { enableHistory: boole
       created_at: now,
       updated_at: now,
       archived_at: null,
+      due_at: args.due_at ?? null,
     };
     const id = Number(s.insertTask.run(row).lastInsertRowid);
     const created = { ...row, id };
@@ -290,8 +313,10 @@ export function createWriteHandlers(db: Connection, opts: { enableHistory: boole
     if (args.tags !== undefined) after.tags = JSON.stringify(args.tags);
     if (args.queue_name !== undefined) after.queue_name = args.queue_name;
     if (args.auto_promote !== undefined) after.auto_promote = args.auto_promote ? 1 : 0;
-    if (args.assigned_to !== undefined && args.assigned_to !== before.assigned_to) {
-      after.assigned_to = args.assigned_to;
+    if (args.due_at !== undefined) after.due_at = args.due_at;
+    const assignee = optionalAgent(args.assigned_to);
+    if (assignee !== undefined && assignee !== before.assigned_to) {
+      after.assigned_to = assignee;
       after.previous_assigned_to = before.assigned_to;
     }
     if (args.parent_task_id !== undefined && args.parent_task_id !== before.parent_task_id) {
@@ -302,7 +327,7 @@ export function createWriteHandlers(db: Connection, opts: { enableHistory: boole
       if (args.blocked_by_task_id !== null) checkBlocker(before.id, args.blocked_by_task_id);
       after.blocked_by_task_id = args.blocked_by_task_id;
     }
-    const saved = saveTask(before, after, args.updated_by ?? null, now, changes);
+    const saved = saveTask(before, after, optionalAgent(args.updated_by) ?? null, now, changes);
     if (saved !== before) {
       if (saved.parent_task_id !== before.parent_task_id) {
         changes.parent(before.parent_task_id);
@@ -356,17 +381,19 @@ export function createWriteHandlers(db: Connection, opts: { enableHistory: boole
     return toTask(s.task.get(saved.id) ?? saved);
   }
 
-  function signupForTask(agent: string, now: string, changes: ChangeTracker): Task | null {
-    const candidate = s.claimCandidate.get(agent);
+  function signupForTask(name: string, now: string, changes: ChangeTracker): Task | null {
+    const claimer = agent(name, false);
+    const candidate = s.claimCandidate.get(claimer);
     if (!candidate) return null;
-    const saved = saveTask(candidate, { ...candidate, status: 'working' }, agent, now, changes);
+    const saved = saveTask(candidate, { ...candidate, status: 'working' }, claimer, now, changes);
     rollUp(candidate.parent_task_id, now, changes);
     return toTask(saved);
   }
 
   function moveTask(args: MoveTaskInput, now: string, changes: ChangeTracker): Task {
     const before = requireTask(args.task_id);
-    if (before.assigned_to !== args.current_agent) {
+    const current = agent(args.current_agent, false);
+    if (before.assigned_to !== current) {
       throw errors.notAssignee(before.id, args.current_agent, before.assigned_to);
     }
     if (before.status === 'complete') {
@@ -377,12 +404,12 @@ export function createWriteHandlers(db: Connection, opts: { enableHistory: boole
     }
     const saved = saveTask(
       before,
-      { ...before, status: 'idle', assigned_to: args.new_agent, previous_assigned_to: args.current_agent },
-      args.current_agent,
+      { ...before, status: 'idle', assigned_to: agent(args.new_agent), previous_assigned_to: current },
+      current,
       now,
       changes,
     );
-    s.insertComment.run(before.id, args.comment, args.current_agent, now, now);
+    s.insertComment.run(before.id, args.comment, current, now, now);
     changes.task(saved);
     rollUp(before.parent_task_id, now, changes);
     return toTask(saved);
@@ -404,7 +431,8 @@ export function createWriteHandlers(db: Connection, opts: { enableHistory: boole
   function addComment(args: AddCommentInput, now: string, changes: ChangeTracker): Comment {
     requireTask(args.task_id);
     const id = Number(
-      s.insertComment.run(args.task_id, args.content, args.created_by ?? null, now, now).lastInsertRowid,
+      s.insertComment.run(args.task_id, args.content, optionalAgent(args.created_by) ?? null, now, now)
+        .lastInsertRowid,
     );
     changes.tasks.add(args.task_id);
     return requireComment(id);
@@ -413,8 +441,14 @@ export function createWriteHandlers(db: Connection, opts: { enableHistory: boole
   function addLink(args: AddLinkInput, now: string, changes: ChangeTracker): Link {
     requireTask(args.task_id);
     const id = Number(
-      s.insertLink.run(args.task_id, args.url, args.description ?? null, args.created_by ?? null, now, now)
-        .lastInsertRowid,
+      s.insertLink.run(
+        args.task_id,
+        args.url,
+        args.description ?? null,
+        optionalAgent(args.created_by) ?? null,
+        now,
+        now,
+      ).lastInsertRowid,
     );
     changes.tasks.add(args.task_id);
     return requireLink(id);

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ConfigError, type Config } from '../../config.js';
+import { parseToolsetList, type ToolsetName } from '../../tools/toolsets.js';
 import type { HeaderList } from './adapter.js';
 
 /**
@@ -103,6 +104,8 @@ export interface Credential {
   id: string;
   /** The agent this token is bound to (tokens file), if any. */
   agent?: string;
+  /** The toolsets this token may use (tokens file), if it names any. */
+  toolsets?: ToolsetName[];
 }
 
 export interface TokenStore {
@@ -115,15 +118,45 @@ function digest(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
 }
 
+const TOKEN_ENTRY_FORMS =
+  '"<token>": "<agent name>" or "<token>": {"agent": "<agent name>", "toolsets": ["worker", ...]} (both keys optional)';
+
+/** One value of the tokens file: an agent name, or `{agent?, toolsets?}`. */
+function tokenEntry(token: string, entry: unknown): { agent?: string; toolsets?: ToolsetName[] } {
+  const bad = (why: string) =>
+    new ConfigError([`TINYTASK_AUTH_TOKENS_FILE: ${why}. Each entry is ${TOKEN_ENTRY_FORMS}.`]);
+  if (token.length === 0) throw bad('a token is empty');
+  const name = (value: unknown): string => {
+    if (typeof value !== 'string' || value.trim().length === 0) throw bad('an agent name is not a non-empty string');
+    return value.trim();
+  };
+  if (typeof entry === 'string') return { agent: name(entry) };
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw bad('an entry is neither a string nor an object');
+  const { agent, toolsets, ...rest } = entry as Record<string, unknown>;
+  const extra = Object.keys(rest);
+  if (extra.length > 0) throw bad(`unknown key ${JSON.stringify(extra[0])}`);
+  let sets: ToolsetName[] | undefined;
+  if (toolsets !== undefined) {
+    const list = Array.isArray(toolsets) ? toolsets.join(',') : typeof toolsets === 'string' ? toolsets : '';
+    const parsed = parseToolsetList(list);
+    if ('error' in parsed) throw bad(`toolsets: ${parsed.error}`);
+    sets = parsed.toolsets;
+  }
+  return { ...(agent !== undefined ? { agent: name(agent) } : {}), ...(sets ? { toolsets: sets } : {}) };
+}
+
 /**
  * Builds the token store from `TINYTASK_AUTH_TOKEN` and `TINYTASK_AUTH_TOKENS_FILE`. A tokens file that cannot be
  * read or is not a JSON object of non-empty strings is a configuration error (exit code 2 at start-up).
  */
 export function loadTokenStore(config: Config): TokenStore {
   const entries: Array<{ hash: Buffer; credential: Credential }> = [];
-  const add = (token: string, agent?: string): void => {
+  const add = (token: string, agent?: string, toolsets?: ToolsetName[]): void => {
     const hash = digest(token);
-    entries.push({ hash, credential: { id: hash.toString('hex'), ...(agent ? { agent } : {}) } });
+    entries.push({
+      hash,
+      credential: { id: hash.toString('hex'), ...(agent ? { agent } : {}), ...(toolsets ? { toolsets } : {}) },
+    });
   };
   if (config.authToken) add(config.authToken);
   if (config.authTokensFile) {
@@ -140,13 +173,9 @@ export function loadTokenStore(config: Config): TokenStore {
         'TINYTASK_AUTH_TOKENS_FILE must contain a JSON object {"<token>": "<agent name>"}',
       ]);
     }
-    for (const [token, agent] of Object.entries(parsed)) {
-      if (token.length === 0 || typeof agent !== 'string' || agent.trim().length === 0) {
-        throw new ConfigError([
-          'TINYTASK_AUTH_TOKENS_FILE must map each non-empty token to a non-empty agent name string',
-        ]);
-      }
-      add(token, agent.trim());
+    for (const [token, entry] of Object.entries(parsed)) {
+      const { agent, toolsets } = tokenEntry(token, entry);
+      add(token, agent, toolsets);
     }
     if (entries.length === 0) {
       throw new ConfigError(['TINYTASK_AUTH_TOKENS_FILE contains no tokens']);

@@ -1,0 +1,116 @@
+/**
+ * Every agent session reads `tools/list` into its context, so the JSON Schemas it carries are kept as small as
+ * they can be while still saying everything a call needs to succeed. zod's generator is exact but verbose; this
+ * rewrites its output without changing what it accepts (as far as a client can tell):
+ *
+ *  - an id or integer given "as a number or a numeric string" is shown as `integer` (numeric strings are still
+ *    accepted, silently), and integer bounds of WIDE_RANGE or more are dropped;
+ *  - `pattern` is dropped (ids and dates: the description says the form, the error message the fix);
+ *  - `anyOf [T, null]` becomes `type: [T, "null"]`;
+ *  - `additionalProperties: {}` (the default) and `minLength: 1` (an empty value is refused with a message naming
+ *    the field) are dropped, as are length and count limits below LONG_TEXT (names, tags: never reached in
+ *    practice; the error names the limit);
+ *  - the root's `additionalProperties: false` is dropped: the server refuses unknown arguments itself, naming the
+ *    closest known one;
+ *  - descriptions below the top level of an argument restate its description and are dropped; in output schemas
+ *    every description is dropped (the field names are the documentation, docs/tools.md has the prose).
+ */
+
+type Json = Record<string, unknown>;
+
+/** Length limits from here up are shown: a model writing a description or a comment can plausibly reach them. */
+const LONG_TEXT = 2_000;
+/** Integer bounds this wide (ids, priorities, offsets) are never reached by a sensible call; narrower ones are shown. */
+const WIDE_RANGE = 1_000_000;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isNumericStringBranch(s: Json): boolean {
+  return s.type === 'string' && typeof s.pattern === 'string' && s.pattern.includes('[0-9]');
+}
+
+function compactNode(node: Json, keepDescription: boolean): Json {
+  let s: Json = { ...node };
+  if (Array.isArray(s.anyOf)) {
+    let raw = s.anyOf as Json[];
+    // integer | numeric string → integer
+    if (raw.some((b) => b.type === 'integer') && raw.some(isNumericStringBranch)) {
+      raw = raw.filter((b) => !isNumericStringBranch(b));
+    }
+    const branches = raw.map((b) => compactNode(b, false));
+    const nonNull = branches.filter((b) => b.type !== 'null');
+    if (branches.length === 1) {
+      const { anyOf: _drop, ...rest } = s;
+      s = { ...branches[0], ...rest };
+    } else if (
+      nonNull.length === 1 &&
+      branches.length === 2 &&
+      typeof nonNull[0]!.type === 'string' &&
+      !Array.isArray(nonNull[0]!.enum)
+    ) {
+      const { anyOf: _drop, ...rest } = s;
+      s = { ...nonNull[0], ...rest, type: [nonNull[0]!.type, 'null'] };
+    } else {
+      s.anyOf = branches;
+    }
+  }
+  if (typeof s.maximum === 'number' && Math.abs(s.maximum) >= WIDE_RANGE) {
+    delete s.maximum;
+    delete s.minimum;
+  }
+  delete s.pattern;
+  if (s.minLength === 1) delete s.minLength;
+  if (typeof s.maxLength === 'number' && s.maxLength < LONG_TEXT) delete s.maxLength;
+  if (typeof s.maxItems === 'number' && s.maxItems < LONG_TEXT) delete s.maxItems;
+  if (s.minItems === 0) delete s.minItems;
+  if (Array.isArray(s.enum) && s.type === 'string') delete s.type;
+  if (isObject(s.additionalProperties) && Object.keys(s.additionalProperties).length === 0) {
+    delete s.additionalProperties;
+  }
+  if (!keepDescription || s.description === '') delete s.description;
+  if (isObject(s.items)) s.items = compactNode(s.items, false);
+  if (isObject(s.properties)) {
+    s.properties = Object.fromEntries(
+      Object.entries(s.properties).map(([k, v]) => [k, compactNode(v as Json, keepDescription)]),
+    );
+  }
+  if (isObject(s.$defs)) {
+    s.$defs = Object.fromEntries(
+      Object.entries(s.$defs).map(([k, v]) => [k, compactNode(v as Json, false)]),
+    );
+  }
+  return s;
+}
+
+/** An input schema: each argument keeps its own description; nothing nested under it does. */
+export function compactInputSchema(schema: Json): Json {
+  const out = compactNode(schema, false);
+  // Unknown arguments are still refused (with a "did you mean" hint); saying so in every schema costs ~1 KB.
+  delete out.additionalProperties;
+  if (isObject(schema.properties)) {
+    out.properties = Object.fromEntries(
+      Object.entries(schema.properties).map(([k, v]) => [k, compactNode(v as Json, true)]),
+    );
+  }
+  return out;
+}
+
+/** An output schema: types and enums; no prose, no `required` lists (see outputJsonSchema). */
+export function compactOutputSchema(schema: Json): Json {
+  return stripRequired(compactNode(schema, false));
+}
+
+function stripRequired(node: unknown): Json {
+  if (Array.isArray(node)) return node.map(stripRequired) as unknown as Json;
+  if (!isObject(node)) return node as Json;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (k === 'required' && Array.isArray(v)) continue;
+    out[k] = k === 'properties' || k === '$defs' ? Object.fromEntries(
+      Object.entries(v as Json).map(([pk, pv]) => [pk, stripRequired(pv)]),
+    ) : stripRequired(v);
+  }
+  return out;
+}
