@@ -112,32 +112,31 @@ const statusFilter = z
   .union([status, z.array(status).min(1, { error: 'status must not be an empty array' })], {
     error: () => 'status must be one of idle, working, complete, or a non-empty array of them',
   })
-  .describe('One status or an array');
+  .describe('');
 
 const excludeStatus = z
   .union([status, z.array(status)], {
     error: () => 'exclude_status must be one of idle, working, complete, or an array of them',
   })
-  .describe('One status or an array');
+  .describe('');
 
 const limit = integer(1, LIMITS.listLimit, `limit must be an integer from 1 to ${LIMITS.listLimit}`).describe(
   `Default ${LIMITS.listLimitDefault}`,
 );
 
-const offset = integer(0, LIMITS.offset, `offset must be an integer from 0 to ${LIMITS.offset}`).describe(
-  '',
-);
+const offset = integer(0, LIMITS.offset, `offset must be an integer from 0 to ${LIMITS.offset}`).describe('');
 
 const flag = (what: string, description: string) =>
   z.boolean({ error: () => `${what} must be true or false` }).describe(description);
 
-const includeDescription = flag('include_description', 'Default false');
+const includeDescription = flag('include_description', '');
 
 /**
  * A due date: an ISO 8601 date (`2026-12-31`, midnight UTC) or date-time with a zone (`2026-12-31T17:00:00Z`,
  * `…+02:00`), stored as UTC (`2026-12-31T15:00:00.000Z`) so that due dates sort as text.
  */
-const DUE_AT_FORMAT = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/i;
+const DUE_AT_FORMAT =
+  /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2}))?$/i;
 const dueAtMessage =
   'due_at must be an ISO 8601 date or date-time with a time zone, e.g. "2026-12-31" or "2026-12-31T17:00:00Z"';
 export const dueAt = z
@@ -146,7 +145,10 @@ export const dueAt = z
   .regex(DUE_AT_FORMAT, { error: dueAtMessage })
   .transform((v, ctx) => {
     const ms = Date.parse(v.length === 10 ? `${v}T00:00:00Z` : v);
-    if (Number.isNaN(ms)) {
+    const [y, m, d] = v.slice(0, 10).split('-').map(Number) as [number, number, number];
+    const day = new Date(Date.UTC(y, m - 1, d));
+    // Date.parse rolls 2026-02-31 over into March; a calendar date that does not exist is refused.
+    if (Number.isNaN(ms) || day.getUTCMonth() !== m - 1 || day.getUTCDate() !== d) {
       ctx.addIssue({ code: 'custom', message: dueAtMessage });
       return z.NEVER;
     }
@@ -161,7 +163,7 @@ const tagFilter = z
   .array(text('each tag', LIMITS.tag, ''), { error: () => 'tags must be an array of strings' })
   .min(1, { error: 'tags must not be an empty array' })
   .max(LIMITS.tags, { error: `tags may hold at most ${LIMITS.tags} entries` })
-  .describe('Tasks with all of these tags');
+  .describe('Has all of them');
 
 /** Filters shared by list_tasks, get_queue_tasks and search_tasks. */
 const taskFilters = {
@@ -178,10 +180,10 @@ const listFilters = {
   exclude_subtasks: flag('exclude_subtasks', 'Only top-level tasks').optional(),
   include_archived: flag('include_archived', '').optional(),
   include_description: includeDescription.optional(),
-  overdue: flag('overdue', 'true: only open tasks past due_at; false: all but those').optional(),
+  overdue: flag('overdue', 'true: open tasks past due_at; false: the others').optional(),
   sort: z
     .enum(SORTS, { error: () => `sort must be one of ${SORTS.join(', ')}` })
-    .describe('priority (default: highest, then oldest), created/updated (newest first), due (soonest first)')
+    .describe('Default priority; created, updated: newest first; due: soonest first')
     .optional(),
   limit: limit.optional(),
   offset: offset.optional(),
@@ -401,17 +403,21 @@ export type LinkIdInput = InputOf<'linkId'>;
 export type ListLinksInput = InputOf<'listLinks'>;
 export type GetTaskHistoryInput = InputOf<'getTaskHistory'>;
 
-/** Edit distance (insertions, deletions, substitutions) between two short strings. */
+/** Edit distance between two short strings: insertions, deletions, substitutions and swaps of neighbours. */
 function distance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) =>
+    Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+  );
   for (let i = 1; i <= a.length; i++) {
-    const row = [i];
     for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
     }
-    prev = row;
   }
-  return prev[b.length]!;
+  return d[a.length]![b.length]!;
 }
 
 /**
@@ -467,7 +473,7 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], known: reado
       const listed = known.length > 0 && !path ? `; accepted: ${known.join(', ')}` : '';
       return `unknown argument${issue.keys.length > 1 ? 's' : ''} ${named.join(', ')}${path ? ` in ${path}` : ''}${listed}`;
     }
-    if (issue.code === 'invalid_type' && issue.input === undefined) {
+    if (path && 'input' in issue && issue.input === undefined) {
       return `${path || 'argument'} is required`;
     }
     const message = issue.message;

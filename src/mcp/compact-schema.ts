@@ -64,7 +64,7 @@ function compactNode(node: Json, keepDescription: boolean): Json {
   if (s.minLength === 1) delete s.minLength;
   if (typeof s.maxLength === 'number' && s.maxLength < LONG_TEXT) delete s.maxLength;
   if (typeof s.maxItems === 'number' && s.maxItems < LONG_TEXT) delete s.maxItems;
-  if (s.minItems === 0) delete s.minItems;
+  if (typeof s.minItems === 'number' && s.minItems <= 1) delete s.minItems;
   if (Array.isArray(s.enum) && s.type === 'string') delete s.type;
   if (isObject(s.additionalProperties) && Object.keys(s.additionalProperties).length === 0) {
     delete s.additionalProperties;

@@ -65,7 +65,7 @@ export function outputJsonSchema(def: ToolDef): NonNullable<Tool['outputSchema']
 
 /**
  * The hints that differ from MCP's defaults (readOnly false, destructive true, idempotent false, openWorld true);
- * destructive and idempotent only mean something for a tool that writes. The title is the tool's own `title`.
+ * destructive and idempotent only mean something for a tool that writes.
  */
 function annotationsOf(def: ToolDef): NonNullable<Tool['annotations']> {
   const a = def.annotations;
@@ -77,10 +77,13 @@ function annotationsOf(def: ToolDef): NonNullable<Tool['annotations']> {
   };
 }
 
+/**
+ * A tool as tools/list shows it. No `title`: clients fall back to the name, and 38 display titles would cost every
+ * agent about 1 KB of context (docs/tools.md carries them).
+ */
 export function toolDescriptor(def: ToolDef): Tool {
   return {
     name: def.name,
-    title: def.title,
     description: def.description,
     inputSchema: inputJsonSchema(def),
     outputSchema: outputJsonSchema(def),
@@ -185,21 +188,35 @@ function prepareArgs(def: ToolDef, raw: unknown, session: McpSessionContext): un
   const parsed = def.input.safeParse(args, { reportInput: true });
   if (!parsed.success) {
     const { known, rename } = shownNames(def);
-    const issues = parsed.error.issues.map((i) =>
-      i.path.length > 0 && typeof i.path[0] === 'string' ? { ...i, path: [rename(i.path[0]), ...i.path.slice(1)] } : i,
+    const issues: z.core.$ZodIssue[] = parsed.error.issues.map((i) =>
+      i.path.length > 0 && typeof i.path[0] === 'string'
+        ? { ...i, path: [rename(i.path[0]), ...i.path.slice(1)] }
+        : i,
     );
+    // zod reports unknown keys only when nothing else failed; a misspelt required argument shows up as missing,
+    // so the unknown one is named too, with its likely meaning.
+    const unknown = isObject(args) ? Object.keys(args).filter((k) => !known.includes(k)) : [];
+    if (unknown.length > 0 && !issues.some((i) => i.code === 'unrecognized_keys' && i.path.length === 0)) {
+      issues.unshift({
+        code: 'unrecognized_keys',
+        keys: unknown,
+        path: [],
+        message: '',
+        input: args as JsonObject,
+      });
+    }
     throw domainErrors.invalidArgument(describeIssues(issues, known));
   }
+  const data = parsed.data as JsonObject;
   if (agent !== undefined && def.identity) {
-    const data = parsed.data as JsonObject;
     for (const field of def.identity) {
       const given = data[field];
-      if (typeof given === 'string' && agentKey(given) !== agentKey(agent)) {
-        throw forbiddenIdentity(agent, field, given);
-      }
+      if (typeof given !== 'string') continue;
+      if (agentKey(given) !== agentKey(agent)) throw forbiddenIdentity(agent, field, given);
+      data[field] = agent; // the token's spelling of the same agent
     }
   }
-  return parsed.data;
+  return data;
 }
 
 export function registerTools(

@@ -277,13 +277,14 @@ export function createWriteHandlers(db: Connection, opts: { enableHistory: boole
   ): Task {
     const parent = parentId === null ? null : requireTask(parentId);
     if (args.blocked_by_task_id !== undefined) checkBlocker(null, args.blocked_by_task_id);
+    const createdBy = agent(args.created_by); // the creator's spelling is recorded first
     const row: Omit<TaskRow, 'id'> = {
       title: args.title,
       description: args.description ?? null,
       status: 'idle',
       assigned_to: optionalAgent(args.assigned_to) ?? null,
       previous_assigned_to: null,
-      created_by: agent(args.created_by),
+      created_by: createdBy,
       priority: args.priority ?? 0,
       tags: JSON.stringify(args.tags ?? []),
       parent_task_id: parentId,
