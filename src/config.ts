@@ -152,7 +152,7 @@ export const SETTINGS = {
   TINYTASK_AUTH_TOKENS_FILE: {
     schema: z.string(),
     default: '',
-    doc: 'Path of a JSON file `{"<token>": "<agent name>", ...}`. Each token is accepted and binds its requests to that agent: agent-name arguments that name another agent are refused with `FORBIDDEN`.',
+    doc: 'Path of a JSON file `{"<token>": "<agent name>", ...}`; an entry may also be `{"agent": "<agent name>", "toolsets": ["worker"]}` (both keys optional). Each token is accepted and binds its requests to that agent (agent-name arguments naming another agent, compared case-insensitively, are refused with `FORBIDDEN`) and to those toolsets.',
   },
   TINYTASK_SHUTDOWN_TIMEOUT: {
     schema: int('TINYTASK_SHUTDOWN_TIMEOUT', 0, 600_000),

@@ -38,7 +38,14 @@ describe.each(MODES)('schema and migrations ($mode)', ({ inline }) => {
         version: latest,
         journal: 'wal',
         autoVacuum: 2,
-        tables: expect.arrayContaining(['agents', 'comments', 'links', 'task_history', 'task_search', 'tasks']),
+        tables: expect.arrayContaining([
+          'agents',
+          'comments',
+          'links',
+          'task_history',
+          'task_search',
+          'tasks',
+        ]),
       });
       // The claim query uses its index.
       const plan = inspect(t.dbPath, (db) =>

@@ -121,7 +121,7 @@ const excludeStatus = z
   .describe('');
 
 const limit = integer(1, LIMITS.listLimit, `limit must be an integer from 1 to ${LIMITS.listLimit}`).describe(
-  `Default ${LIMITS.listLimitDefault}`,
+  '',
 );
 
 const offset = integer(0, LIMITS.offset, `offset must be an integer from 0 to ${LIMITS.offset}`).describe('');
@@ -323,7 +323,7 @@ export const schemas = {
     queue_name: queueName('queue_name', '').optional(),
     include_archived: flag('include_archived', '').optional(),
     limit: integer(1, LIMITS.searchLimit, `limit must be an integer from 1 to ${LIMITS.searchLimit}`)
-      .describe(`Default ${LIMITS.searchLimitDefault}`)
+      .describe('')
       .optional(),
     cursor: z
       .string({ error: () => 'cursor must be the next_cursor string of the previous answer' })
@@ -339,11 +339,11 @@ export const schemas = {
   }),
 
   updateComment: z.strictObject({
-    id: id('id', 'Comment id'),
+    id: id('id', ''),
     content: text('content', LIMITS.comment, ''),
   }),
 
-  commentId: z.strictObject({ id: id('id', 'Comment id') }),
+  commentId: z.strictObject({ id: id('id', '') }),
 
   listComments: z.strictObject({ task_id: id('task_id', '') }),
 
@@ -360,12 +360,12 @@ export const schemas = {
   }),
 
   updateLink: z.strictObject({
-    id: id('id', 'Link id'),
+    id: id('id', ''),
     url: text('url', LIMITS.url, '').optional(),
     description: optionalText('description', LIMITS.linkDescription, '').optional(),
   }),
 
-  linkId: z.strictObject({ id: id('id', 'Link id') }),
+  linkId: z.strictObject({ id: id('id', '') }),
 
   listLinks: z.strictObject({ task_id: id('task_id', '') }),
 

@@ -77,9 +77,7 @@ function compactNode(node: Json, keepDescription: boolean): Json {
     );
   }
   if (isObject(s.$defs)) {
-    s.$defs = Object.fromEntries(
-      Object.entries(s.$defs).map(([k, v]) => [k, compactNode(v as Json, false)]),
-    );
+    s.$defs = Object.fromEntries(Object.entries(s.$defs).map(([k, v]) => [k, compactNode(v as Json, false)]));
   }
   return s;
 }
@@ -108,9 +106,10 @@ function stripRequired(node: unknown): Json {
   const out: Json = {};
   for (const [k, v] of Object.entries(node)) {
     if (k === 'required' && Array.isArray(v)) continue;
-    out[k] = k === 'properties' || k === '$defs' ? Object.fromEntries(
-      Object.entries(v as Json).map(([pk, pv]) => [pk, stripRequired(pv)]),
-    ) : stripRequired(v);
+    out[k] =
+      k === 'properties' || k === '$defs'
+        ? Object.fromEntries(Object.entries(v as Json).map(([pk, pv]) => [pk, stripRequired(pv)]))
+        : stripRequired(v);
   }
   return out;
 }

@@ -1,12 +1,7 @@
 import { ErrorCode as JsonRpcCode, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { isPlainError, TaskBoardError, type ErrorCode, type PlainError } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
-import {
-  inToolsets,
-  toolsetsHolding,
-  type ToolsetChoice,
-  type ToolsetMember,
-} from '../tools/toolsets.js';
+import { inToolsets, toolsetsHolding, type ToolsetChoice, type ToolsetMember } from '../tools/toolsets.js';
 
 /**
  * The one place where failures become MCP answers:

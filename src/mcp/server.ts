@@ -20,7 +20,8 @@ const INSTRUCTIONS = [
   'Typical loop: get_my_queue (or signup_for_task to claim your next idle task) → get_task to read it with its',
   'comments → work, noting progress with add_comment and artifacts with add_link → update_task status "complete",',
   'or move_task to hand it to another agent with a comment saying what is done and what is left.',
-  'Break big work down with create_subtask; a parent’s status follows its subtasks.',
+  'Break big work down with create_subtask; a parent’s status follows its subtasks. Find tasks with search_tasks.',
+  'Tasks are named by task_id. Agent names match case-insensitively. Every tool acts on this board only.',
   'Failed calls return isError with {"error": {"code", "message"}}: the message says what to change.',
 ].join(' ');
 

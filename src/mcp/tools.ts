@@ -64,16 +64,16 @@ export function outputJsonSchema(def: ToolDef): NonNullable<Tool['outputSchema']
 }
 
 /**
- * The hints that differ from MCP's defaults (readOnly false, destructive true, idempotent false, openWorld true);
- * destructive and idempotent only mean something for a tool that writes.
+ * The hints that differ from MCP's defaults (readOnly false, destructive true, idempotent false); destructive and
+ * idempotent only mean something for a tool that writes. `openWorldHint` is left out: every tool works on the
+ * board alone, which the server's instructions say once instead of 38 times.
  */
 function annotationsOf(def: ToolDef): NonNullable<Tool['annotations']> {
   const a = def.annotations;
-  if (a.readOnlyHint) return { readOnlyHint: true, openWorldHint: false };
+  if (a.readOnlyHint) return { readOnlyHint: true };
   return {
     ...(a.destructiveHint ? {} : { destructiveHint: false }),
     ...(a.idempotentHint ? { idempotentHint: true } : {}),
-    openWorldHint: false,
   };
 }
 
@@ -88,6 +88,27 @@ export function toolDescriptor(def: ToolDef): Tool {
     inputSchema: inputJsonSchema(def),
     outputSchema: outputJsonSchema(def),
     annotations: annotationsOf(def),
+  };
+}
+
+/**
+ * What a tools/list answer costs an agent, in JSON bytes: the whole answer, and the part a model reads (name,
+ * title, description, inputSchema, annotations; output schemas are for the client). test/mcp-tool-budget.test.ts
+ * holds these under the budget of docs/tools.md.
+ */
+export function toolListSizes(tools: readonly Tool[]): { whole: number; modelVisible: number } {
+  const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value), 'utf8');
+  return {
+    whole: bytes({ tools }),
+    modelVisible: bytes(
+      tools.map(({ name, title, description, inputSchema, annotations }) => ({
+        name,
+        title,
+        description,
+        inputSchema,
+        annotations,
+      })),
+    ),
   };
 }
 

@@ -9,7 +9,7 @@ export const taskTools: ToolDef[] = [
     name: 'create_task',
     title: 'Create task',
     description:
-      'Create a task. Give assigned_to (an agent) or queue_name (a team); parent_task_id makes it a subtask, blocked_by_task_id a dependency. Returns the task.',
+      'Create a task for an agent (assigned_to) or a team (queue_name); parent_task_id makes a subtask, blocked_by_task_id a dependency. Returns it.',
     input: schemas.createTask,
     output: taskShape,
     resultDoc: 'The created task.',
@@ -24,7 +24,7 @@ export const taskTools: ToolDef[] = [
     name: 'update_task',
     title: 'Update task',
     description:
-      'Change a task\'s fields; only those given change. Finish your work with status "complete"; blocked_by_task_id: null unblocks. Returns the task.',
+      'Change the fields given. Finish work with status "complete"; blocked_by_task_id: null unblocks. Returns the task.',
     input: schemas.updateTask,
     output: taskShape,
     resultDoc: 'The task after the change.',
@@ -41,7 +41,7 @@ export const taskTools: ToolDef[] = [
     name: 'get_task',
     title: 'Get task',
     description:
-      'Read a task with its comments (hand-off notes), links and blocked state. Read it before working on a task.',
+      'A task with its comments (hand-off notes), links and blocked state. Read it before working on it.',
     input: schemas.taskId,
     output: taskDetailShape,
     resultDoc: 'The task with `comments`, `links`, `is_currently_blocked` and `subtask_count`.',
@@ -55,8 +55,7 @@ export const taskTools: ToolDef[] = [
   defineTool({
     name: 'delete_task',
     title: 'Delete task',
-    description:
-      'Delete a task with its subtasks, comments and links, for good. To keep the record, use archive_task.',
+    description: 'Delete a task, its subtasks, comments and links for good (archive_task keeps the record).',
     input: schemas.taskId,
     output: deleteShape,
     resultDoc: '`{ success: true, id, message }`.',
@@ -75,7 +74,7 @@ export const taskTools: ToolDef[] = [
   defineTool({
     name: 'archive_task',
     title: 'Archive task',
-    description: 'Take a finished task off queues and lists, keeping its record. Returns the task.',
+    description: 'Hide a finished task from queues and lists, keeping its record.',
     input: schemas.taskId,
     output: taskShape,
     resultDoc: 'The archived task (`archived_at` set). Archiving an archived task changes nothing.',
@@ -90,7 +89,7 @@ export const taskTools: ToolDef[] = [
     name: 'list_tasks',
     title: 'List tasks',
     description:
-      'List tasks by assignee, status, queue, parent, creator, tags or overdue; sorted, paged (limit, offset; total counts all). For your own open work use get_my_queue.',
+      'Tasks by assignee, creator, status, tags, queue, parent or overdue; sorted and paged (total counts all).',
     input: schemas.listTasks,
     output: z.looseObject(pageFields),
     resultDoc: '`{ count, total, limit, offset, tasks }`.',
@@ -115,8 +114,7 @@ export const taskTools: ToolDef[] = [
     name: 'search_tasks',
     title: 'Search tasks',
     description:
-      'Find tasks by words in their title, description or comments, best match first, with a snippet of the match. ' +
-      'Filters as list_tasks; page with next_cursor.',
+      'Find tasks by words in title, description or comments, best first, with a snippet. Filters as list_tasks.',
     input: schemas.searchTasks,
     output: z.looseObject({
       count: z.number().int(),
@@ -138,7 +136,7 @@ export const taskTools: ToolDef[] = [
   defineTool({
     name: 'get_my_queue',
     title: 'Get my queue',
-    description: 'Your open (idle or working) tasks, highest priority first, with due dates.',
+    description: 'Your open tasks, highest priority first.',
     input: schemas.getMyQueue,
     output: z.looseObject({
       agent: z.string().describe('The agent'),
@@ -159,8 +157,7 @@ export const taskTools: ToolDef[] = [
   defineTool({
     name: 'signup_for_task',
     title: 'Claim next task',
-    description:
-      'Claim your highest-priority idle, unblocked task: it becomes working and is returned (claimed: false when none).',
+    description: 'Claim your highest-priority idle unblocked task: it becomes working and is returned.',
     input: schemas.signupForTask,
     output: z.looseObject({
       claimed: z.boolean().describe('Whether a task was claimed'),
@@ -192,7 +189,7 @@ export const taskTools: ToolDef[] = [
     name: 'move_task',
     title: 'Hand off task',
     description:
-      'Hand your task to another agent with a comment saying what is done and what is left; it becomes idle for them.',
+      'Hand your task to another agent with a comment on what is done and left; it becomes idle for them.',
     input: schemas.moveTask,
     output: taskShape,
     resultDoc: 'The task after the hand-off (assigned to `new_agent`, idle).',

@@ -162,7 +162,10 @@ export function createReadQueries(db: Connection): ReadQueryRunner {
   function taskFilters(args: TaskFilterArgs): { where: string[]; params: Record<string, unknown> } {
     const where: string[] = [];
     const params: Record<string, unknown> = {};
-    const equal = (column: 'assigned_to' | 'created_by' | 'queue_name' | 'parent_task_id', value: unknown) => {
+    const equal = (
+      column: 'assigned_to' | 'created_by' | 'queue_name' | 'parent_task_id',
+      value: unknown,
+    ) => {
       where.push(`t.${column} = @${column}`);
       params[column] = value;
     };
@@ -250,7 +253,9 @@ export function createReadQueries(db: Connection): ReadQueryRunner {
       );
       searchCache.set(clause, stmt);
     }
-    const rows = stmt.all({ ...params, match, limit: limit + 1, offset }) as Array<TaskRow & { snippet: string }>;
+    const rows = stmt.all({ ...params, match, limit: limit + 1, offset }) as Array<
+      TaskRow & { snippet: string }
+    >;
     const more = rows.length > limit;
     return {
       tasks: rows.slice(0, limit).map((r) => ({ ...toTask(r, false), snippet: r.snippet })),

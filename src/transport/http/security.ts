@@ -127,11 +127,13 @@ function tokenEntry(token: string, entry: unknown): { agent?: string; toolsets?:
     new ConfigError([`TINYTASK_AUTH_TOKENS_FILE: ${why}. Each entry is ${TOKEN_ENTRY_FORMS}.`]);
   if (token.length === 0) throw bad('a token is empty');
   const name = (value: unknown): string => {
-    if (typeof value !== 'string' || value.trim().length === 0) throw bad('an agent name is not a non-empty string');
+    if (typeof value !== 'string' || value.trim().length === 0)
+      throw bad('an agent name is not a non-empty string');
     return value.trim();
   };
   if (typeof entry === 'string') return { agent: name(entry) };
-  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw bad('an entry is neither a string nor an object');
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
+    throw bad('an entry is neither a string nor an object');
   const { agent, toolsets, ...rest } = entry as Record<string, unknown>;
   const extra = Object.keys(rest);
   if (extra.length > 0) throw bad(`unknown key ${JSON.stringify(extra[0])}`);
@@ -155,7 +157,11 @@ export function loadTokenStore(config: Config): TokenStore {
     const hash = digest(token);
     entries.push({
       hash,
-      credential: { id: hash.toString('hex'), ...(agent ? { agent } : {}), ...(toolsets ? { toolsets } : {}) },
+      credential: {
+        id: hash.toString('hex'),
+        ...(agent ? { agent } : {}),
+        ...(toolsets ? { toolsets } : {}),
+      },
     });
   };
   if (config.authToken) add(config.authToken);
