@@ -42,6 +42,7 @@ describe.each(MODES)('schema and migrations ($mode)', ({ inline }) => {
           'agents',
           'comments',
           'links',
+          'task_blockers',
           'task_history',
           'task_search',
           'tasks',

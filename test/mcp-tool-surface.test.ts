@@ -93,6 +93,26 @@ const TINYTASK_ARGUMENTS: Record<string, string[]> = {
   list_links: ['task_id'],
 };
 
+/** Optional arguments issue 10 added to TinyTask tools (blocker lists, leases); TinyTask's keep their meaning. */
+const COORDINATION_ARGUMENTS: Record<string, string[]> = {
+  create_task: ['blocked_by_task_ids'],
+  create_subtask: ['blocked_by_task_ids'],
+  update_task: ['blocked_by_task_ids', 'lease_id', 'lease_seconds'],
+  signup_for_task: ['lease_seconds'],
+  move_task: ['lease_id'],
+  add_comment: ['lease_id'],
+  add_link: ['lease_id'],
+};
+
+/** The coordination tools of issue 10, with their arguments. */
+const COORDINATION_TOOLS: Record<string, string[]> = {
+  claim_next_task: ['agent_name', 'queue_name', 'task_id', 'lease_seconds'],
+  heartbeat_task: ['task_id', 'agent_name', 'lease_id', 'lease_seconds'],
+  release_task: ['task_id', 'agent_name', 'lease_id', 'reason'],
+  requeue_task: ['task_id', 'reset_attempts', 'requeued_by'],
+  list_ready_tasks: ['queue_name', 'agent_name', 'limit', 'cursor'],
+};
+
 const REQUIRED: Record<string, string[]> = {
   create_task: ['title', 'created_by'],
   create_subtask: ['parent_task_id', 'title', 'created_by'],
@@ -102,26 +122,28 @@ const REQUIRED: Record<string, string[]> = {
   update_task: ['task_id'],
   add_comment: ['task_id', 'content'],
   add_link: ['task_id', 'url'],
+  claim_next_task: ['agent_name'],
+  heartbeat_task: ['task_id', 'agent_name', 'lease_id'],
+  release_task: ['task_id', 'agent_name', 'lease_id'],
+  requeue_task: ['task_id'],
 };
 
 describe('the tool surface', () => {
   const withHistory = toolCatalogue(true).descriptors;
   const withoutHistory = toolCatalogue(false).descriptors;
 
-  it('has TinyTask’s 30 tools with every TinyTask argument, plus search_tasks, and get_task_history with history on', () => {
-    const added = ['search_tasks'];
-    expect(withoutHistory.map((t) => t.name).sort()).toEqual(
-      [...Object.keys(TINYTASK_ARGUMENTS), ...added].sort(),
-    );
-    expect(withHistory.map((t) => t.name).sort()).toEqual(
-      [...Object.keys(TINYTASK_ARGUMENTS), ...added, 'get_task_history'].sort(),
-    );
-    for (const [name, args] of Object.entries(TINYTASK_ARGUMENTS)) {
+  it('has TinyTask’s 30 tools with every TinyTask argument, the coordination tools, search_tasks, and get_task_history with history on', () => {
+    const base = [...Object.keys(TINYTASK_ARGUMENTS), ...Object.keys(COORDINATION_TOOLS), 'search_tasks'];
+    expect(withoutHistory.map((t) => t.name).sort()).toEqual([...base].sort());
+    expect(withHistory.map((t) => t.name).sort()).toEqual([...base, 'get_task_history'].sort());
+    for (const [name, args] of Object.entries({ ...TINYTASK_ARGUMENTS, ...COORDINATION_TOOLS })) {
       const def = allTools.find((t) => t.name === name)!;
       const shown = Object.keys(withHistory.find((t) => t.name === name)?.inputSchema.properties ?? {});
       // TinyTask's `id` of a task is shown as task_id and still accepted (test/mcp-names-search.test.ts).
       const accepted = new Set([...shown, ...Object.values(def.aliases ?? {})]);
-      for (const arg of args) expect(accepted.has(arg), `${name}.${arg}`).toBe(true);
+      for (const arg of [...args, ...(COORDINATION_ARGUMENTS[name] ?? [])]) {
+        expect(accepted.has(arg), `${name}.${arg}`).toBe(true);
+      }
     }
     for (const [name, required] of Object.entries(REQUIRED)) {
       expect(withHistory.find((t) => t.name === name)?.inputSchema.required?.sort(), name).toEqual(
@@ -161,6 +183,7 @@ describe('the tool surface', () => {
       'get_comment',
       'list_links',
       'get_task_history',
+      'list_ready_tasks',
     ];
     for (const tool of withHistory) {
       const a = tool.annotations!;

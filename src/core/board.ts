@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import { backupDatabase } from '../db/backup.js';
 import type {
   BatchStats,
+  CoordinationCounts,
   ReadQueries,
   ReadQueryName,
   WriteCommandName,
@@ -43,6 +44,12 @@ export interface CoreBoard extends Board {
   crashWriter(): Promise<void>;
   /** Runs a checkpoint now; answers SQLite's (busy, log, checkpointed) frame counts. */
   checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): Promise<{ busy: number; log: number; checkpointed: number }>;
+  /**
+   * Tests only (needs `allowFaultInjection`): moves the writer's clock — every timestamp, lease and the reaper
+   * follow it — to `setMs` and/or by `advanceMs`, then runs the lease reaper at once. Resolves with the clock's
+   * new time (epoch ms) once the reaper's changes (if any) have been emitted.
+   */
+  setClock(move: { setMs?: number; advanceMs?: number }): Promise<number>;
 }
 
 /** Which input schema validates each write. */
@@ -54,6 +61,10 @@ const WRITE_SCHEMAS = {
   archiveTask: 'taskId',
   moveSubtask: 'moveSubtask',
   signupForTask: 'signupForTask',
+  claimNextTask: 'claimNextTask',
+  heartbeatTask: 'heartbeatTask',
+  releaseTask: 'releaseTask',
+  requeueTask: 'requeueTask',
   moveTask: 'moveTask',
   addTaskToQueue: 'addTaskToQueue',
   removeTaskFromQueue: 'removeTaskFromQueue',
@@ -99,6 +110,7 @@ const READ_SCHEMAS = {
   getSubtasks: 'getSubtasks',
   getTaskWithSubtasks: 'getTaskWithSubtasks',
   getMyQueue: 'getMyQueue',
+  listReadyTasks: 'listReadyTasks',
   listQueues: 'listQueues',
   getQueueStats: 'queueName',
   getQueueTasks: 'getQueueTasks',
@@ -125,6 +137,12 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
   emitter.setMaxListeners(0);
   const log = logger.child({ component: 'board' });
   const counters = { writesTotal: 0, writesFailed: 0, batchesTotal: 0, lastBatchSize: 0 };
+  function countCoordination(counts: Partial<CoordinationCounts>): void {
+    for (const key of Object.keys(counts) as Array<keyof CoordinationCounts>) {
+      const n = counts[key] ?? 0;
+      if (n > 0) metrics?.coordination[key].inc({}, n);
+    }
+  }
 
   const writerEvents = {
     batch(stats: BatchStats) {
@@ -132,6 +150,10 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
       counters.lastBatchSize = stats.size;
       metrics?.writerBatchSize.observe(stats.size);
       emitter.emit('batch', stats);
+    },
+    event(changes: ChangeSet, counts: Partial<CoordinationCounts>) {
+      countCoordination(counts);
+      if (hasChanges(changes)) emitter.emit('change', changes);
     },
     log(level: 'trace' | 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) {
       log[level](data ?? {}, msg);
@@ -144,6 +166,8 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
     traceSql: config.logLevel === 'trace',
     allowFaultInjection: opts.allowFaultInjection === true,
     queueLimit: config.writeQueueLimit,
+    leaseSeconds: config.leaseSeconds,
+    maxAttempts: config.maxAttempts,
   };
   const writer: Writer = opts.inline
     ? new InlineWriter(writerOptions, writerEvents)
@@ -179,6 +203,7 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
     counters.writesTotal += 1;
     try {
       const answer = await writer.write({ type, args } as never);
+      countCoordination(answer.counts);
       if (hasChanges(answer.changes)) emitter.emit('change', answer.changes);
       return answer.value as WriteCommands[K]['result'];
     } catch (err) {
@@ -280,6 +305,12 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
       await backupDatabase(config.dbPath, path);
     },
     crashWriter: () => writer.crash(),
+    async setClock(move) {
+      const answer = await writer.setClock(move);
+      countCoordination(answer.counts);
+      if (hasChanges(answer.changes)) emitter.emit('change', answer.changes);
+      return answer.value as number;
+    },
     checkpoint: (mode) => writer.checkpoint(mode),
     close() {
       closing ??= (async () => {

@@ -25,6 +25,13 @@ export const LIMITS = {
   searchQuery: 500,
   searchLimit: 100,
   searchLimitDefault: 20,
+  /** Longest lease a call may ask for: one week. */
+  leaseSeconds: 7 * 24 * 3600,
+  leaseId: 100,
+  /** Most blockers one task may have. */
+  blockers: 100,
+  reason: 2_000,
+  cursor: 500,
 } as const;
 
 /**
@@ -173,6 +180,44 @@ const taskFilters = {
   tags: tagFilter.optional(),
 };
 
+/** Explained once in the server's instructions (src/mcp/server.ts), not in every tool. */
+const leaseSeconds = integer(
+  1,
+  LIMITS.leaseSeconds,
+  `lease_seconds must be an integer from 1 to ${LIMITS.leaseSeconds}`,
+).describe('');
+
+const leaseId = (description: string) =>
+  z
+    .string({ error: () => 'lease_id must be a string' })
+    .min(1, { error: 'lease_id must not be empty' })
+    .max(LIMITS.leaseId, { error: `lease_id is longer than ${LIMITS.leaseId} characters` })
+    .describe(description);
+
+/** Optional lease on writes that may be fenced: with it the write is refused (LEASE_LOST) once the lease is gone. */
+const fencingLease = leaseId('').optional();
+
+const blockerIds = (description: string) =>
+  z
+    .array(idValue('each of blocked_by_task_ids'), {
+      error: () => 'blocked_by_task_ids must be an array of task ids',
+    })
+    .max(LIMITS.blockers, { error: `blocked_by_task_ids may hold at most ${LIMITS.blockers} ids` })
+    .describe(description);
+
+/** The list and the legacy single blocker are two spellings of one field: one of them per call. */
+const oneBlockerSpelling: [
+  (v: { blocked_by_task_id?: unknown; blocked_by_task_ids?: unknown }) => boolean,
+  { error: string; path: PropertyKey[] },
+] = [
+  (v) => v.blocked_by_task_id === undefined || v.blocked_by_task_ids === undefined,
+  {
+    error:
+      'blocked_by_task_id and blocked_by_task_ids set the same thing; pass blocked_by_task_ids (a list) alone',
+    path: ['blocked_by_task_ids'],
+  },
+];
+
 const listFilters = {
   ...taskFilters,
   exclude_status: excludeStatus.optional(),
@@ -204,48 +249,59 @@ const subtaskFiltersAgree: [
 ];
 
 export const schemas = {
-  createTask: z.strictObject({
-    title: text('title', LIMITS.title, ''),
-    description: optionalText('description', LIMITS.description, '').optional(),
-    assigned_to: agentName('assigned_to', 'Agent to do it').optional(),
-    created_by: agentName('created_by', 'You'),
-    priority: priority.optional(),
-    tags: tags.optional(),
-    parent_task_id: id('parent_task_id', '').optional(),
-    queue_name: queueName('queue_name', 'Team queue, e.g. dev, qa').optional(),
-    blocked_by_task_id: id('blocked_by_task_id', 'Not claimable until that task is complete').optional(),
-    auto_promote: flag('auto_promote', 'Status follows subtasks (default true)').optional(),
-    due_at: dueAt.optional(),
-  }),
+  createTask: z
+    .strictObject({
+      title: text('title', LIMITS.title, ''),
+      description: optionalText('description', LIMITS.description, '').optional(),
+      assigned_to: agentName('assigned_to', 'Agent to do it').optional(),
+      created_by: agentName('created_by', 'You'),
+      priority: priority.optional(),
+      tags: tags.optional(),
+      parent_task_id: id('parent_task_id', '').optional(),
+      queue_name: queueName('queue_name', 'Team queue, e.g. dev, qa').optional(),
+      blocked_by_task_id: id('blocked_by_task_id', 'One blocker').optional(),
+      blocked_by_task_ids: blockerIds('Not ready until all are complete').optional(),
+      auto_promote: flag('auto_promote', 'Status follows subtasks (default true)').optional(),
+      due_at: dueAt.optional(),
+    })
+    .refine(...oneBlockerSpelling),
 
-  createSubtask: z.strictObject({
-    parent_task_id: id('parent_task_id', ''),
-    title: text('title', LIMITS.title, ''),
-    description: optionalText('description', LIMITS.description, '').optional(),
-    assigned_to: agentName('assigned_to', 'Agent to do it').optional(),
-    created_by: agentName('created_by', 'You'),
-    priority: priority.optional(),
-    tags: tags.optional(),
-    queue_name: queueName('queue_name', 'Default: the parent’s').optional(),
-    blocked_by_task_id: id('blocked_by_task_id', 'Not claimable until that task is complete').optional(),
-    due_at: dueAt.optional(),
-  }),
+  createSubtask: z
+    .strictObject({
+      parent_task_id: id('parent_task_id', ''),
+      title: text('title', LIMITS.title, ''),
+      description: optionalText('description', LIMITS.description, '').optional(),
+      assigned_to: agentName('assigned_to', 'Agent to do it').optional(),
+      created_by: agentName('created_by', 'You'),
+      priority: priority.optional(),
+      tags: tags.optional(),
+      queue_name: queueName('queue_name', 'Default: the parent’s').optional(),
+      blocked_by_task_id: id('blocked_by_task_id', 'One blocker').optional(),
+      blocked_by_task_ids: blockerIds('Not ready until all are complete').optional(),
+      due_at: dueAt.optional(),
+    })
+    .refine(...oneBlockerSpelling),
 
-  updateTask: z.strictObject({
-    id: id('task_id', ''),
-    title: text('title', LIMITS.title, '').optional(),
-    description: optionalText('description', LIMITS.description, '').optional(),
-    status: status.optional(),
-    assigned_to: orNull(agentName('assigned_to', 'null unassigns')).optional(),
-    priority: priority.optional(),
-    tags: tags.optional(),
-    parent_task_id: orNull(id('parent_task_id', 'null: top level')).optional(),
-    queue_name: orNull(queueName('queue_name', '')).optional(),
-    blocked_by_task_id: orNull(id('blocked_by_task_id', 'null unblocks')).optional(),
-    auto_promote: flag('auto_promote', 'Status follows subtasks').optional(),
-    due_at: orNull(dueAt.describe('ISO 8601; null clears')).optional(),
-    updated_by: agentName('updated_by', 'You').optional(),
-  }),
+  updateTask: z
+    .strictObject({
+      id: id('task_id', ''),
+      title: text('title', LIMITS.title, '').optional(),
+      description: optionalText('description', LIMITS.description, '').optional(),
+      status: status.optional(),
+      assigned_to: orNull(agentName('assigned_to', 'null unassigns')).optional(),
+      priority: priority.optional(),
+      tags: tags.optional(),
+      parent_task_id: orNull(id('parent_task_id', 'null: top level')).optional(),
+      queue_name: orNull(queueName('queue_name', '')).optional(),
+      blocked_by_task_id: orNull(id('blocked_by_task_id', 'null unblocks')).optional(),
+      blocked_by_task_ids: blockerIds('Replaces all blockers; [] unblocks').optional(),
+      auto_promote: flag('auto_promote', 'Status follows subtasks').optional(),
+      due_at: orNull(dueAt.describe('ISO 8601; null clears')).optional(),
+      updated_by: agentName('updated_by', 'You').optional(),
+      lease_id: fencingLease,
+      lease_seconds: leaseSeconds.optional(),
+    })
+    .refine(...oneBlockerSpelling),
 
   taskId: z.strictObject({ id: id('task_id', '') }),
 
@@ -280,6 +336,45 @@ export const schemas = {
 
   signupForTask: z.strictObject({
     agent_name: agentName('agent_name', 'You'),
+    lease_seconds: leaseSeconds.optional(),
+  }),
+
+  claimNextTask: z.strictObject({
+    agent_name: agentName('agent_name', 'You'),
+    queue_name: queueName('queue_name', 'Also unassigned tasks of this queue').optional(),
+    task_id: id('task_id', 'Only this task').optional(),
+    lease_seconds: leaseSeconds.optional(),
+  }),
+
+  heartbeatTask: z.strictObject({
+    task_id: id('task_id', ''),
+    agent_name: agentName('agent_name', 'You'),
+    lease_id: leaseId(''),
+    lease_seconds: leaseSeconds.optional(),
+  }),
+
+  releaseTask: z.strictObject({
+    task_id: id('task_id', ''),
+    agent_name: agentName('agent_name', 'You'),
+    lease_id: leaseId(''),
+    reason: text('reason', LIMITS.reason, 'Added as a comment').optional(),
+  }),
+
+  requeueTask: z.strictObject({
+    task_id: id('task_id', ''),
+    reset_attempts: flag('reset_attempts', 'Also zero attempts and lease_expiries').optional(),
+    requeued_by: agentName('requeued_by', 'You').optional(),
+  }),
+
+  listReadyTasks: z.strictObject({
+    queue_name: queueName('queue_name', 'With agent_name: its unassigned tasks too').optional(),
+    agent_name: agentName('agent_name', '').optional(),
+    limit: limit.optional(),
+    cursor: z
+      .string({ error: () => 'cursor must be a string' })
+      .max(LIMITS.cursor, { error: 'cursor is not one this server returned' })
+      .describe('next_cursor of the previous page')
+      .optional(),
   }),
 
   moveTask: z.strictObject({
@@ -287,6 +382,7 @@ export const schemas = {
     current_agent: agentName('current_agent', 'You (the assignee)'),
     new_agent: agentName('new_agent', ''),
     comment: text('comment', LIMITS.comment, 'What is done, what is left'),
+    lease_id: fencingLease,
   }),
 
   listQueues: z.strictObject({}),
@@ -336,6 +432,7 @@ export const schemas = {
     task_id: id('task_id', ''),
     content: text('content', LIMITS.comment, ''),
     created_by: agentName('created_by', 'You').optional(),
+    lease_id: fencingLease,
   }),
 
   updateComment: z.strictObject({
@@ -357,6 +454,7 @@ export const schemas = {
     url: text('url', LIMITS.url, 'URL or path'),
     description: optionalText('description', LIMITS.linkDescription, '').optional(),
     created_by: agentName('created_by', 'You').optional(),
+    lease_id: fencingLease,
   }),
 
   updateLink: z.strictObject({
@@ -385,6 +483,11 @@ export type GetTaskWithSubtasksInput = InputOf<'getTaskWithSubtasks'>;
 export type MoveSubtaskInput = InputOf<'moveSubtask'>;
 export type GetMyQueueInput = InputOf<'getMyQueue'>;
 export type SignupForTaskInput = InputOf<'signupForTask'>;
+export type ClaimNextTaskInput = InputOf<'claimNextTask'>;
+export type HeartbeatTaskInput = InputOf<'heartbeatTask'>;
+export type ReleaseTaskInput = InputOf<'releaseTask'>;
+export type RequeueTaskInput = InputOf<'requeueTask'>;
+export type ListReadyTasksInput = InputOf<'listReadyTasks'>;
 export type MoveTaskInput = InputOf<'moveTask'>;
 export type QueueNameInput = InputOf<'queueName'>;
 export type AddTaskToQueueInput = InputOf<'addTaskToQueue'>;

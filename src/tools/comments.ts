@@ -12,7 +12,7 @@ export const commentTools: ToolDef[] = [
     input: schemas.addComment,
     output: commentShape,
     resultDoc: 'The created comment.',
-    errors: ['NOT_FOUND', 'FORBIDDEN'],
+    errors: ['NOT_FOUND', 'LEASE_LOST', 'FORBIDDEN'],
     toolsets: ['worker'],
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
     identity: ['created_by'],

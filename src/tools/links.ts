@@ -12,7 +12,7 @@ export const linkTools: ToolDef[] = [
     input: schemas.addLink,
     output: linkShape,
     resultDoc: 'The created link.',
-    errors: ['NOT_FOUND', 'FORBIDDEN'],
+    errors: ['NOT_FOUND', 'LEASE_LOST', 'FORBIDDEN'],
     toolsets: [],
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
     identity: ['created_by'],

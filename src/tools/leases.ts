@@ -1,0 +1,132 @@
+import { z } from 'zod';
+import { schemas } from '../domain/schemas.js';
+import type { Task } from '../domain/types.js';
+import { taskShape } from './shapes.js';
+import { defineTool, type ToolAnswer, type ToolDef } from './types.js';
+
+const claimShape = z.looseObject({
+  claimed: z.boolean().describe('Whether a task was claimed'),
+  task: taskShape
+    .nullable()
+    .describe('The claimed task (now working, with lease_id and lease_expires_at), or null'),
+  lease_id: z
+    .string()
+    .nullable()
+    .describe('The lease to present on heartbeat_task and fenced writes, or null'),
+  lease_expires_at: z.string().nullable().describe('When the lease runs out (ISO 8601, UTC), or null'),
+  message: z.string().describe('What happened'),
+});
+
+function claimAnswer(task: Task | null, nothing: string): ToolAnswer {
+  if (task === null) {
+    return {
+      structured: { claimed: false, task: null, lease_id: null, lease_expires_at: null, message: nothing },
+      text: nothing,
+    };
+  }
+  const message =
+    task.lease_id === null
+      ? `Task #${task.id} claimed and set to working status`
+      : `Task #${task.id} claimed and set to working status; lease ${task.lease_id} until ${task.lease_expires_at}`;
+  return {
+    structured: {
+      claimed: true,
+      task,
+      lease_id: task.lease_id,
+      lease_expires_at: task.lease_expires_at,
+      message,
+    },
+  };
+}
+
+/** Pull claims, leases and the ready list: the coordination tools of a fleet. */
+export const leaseTools: ToolDef[] = [
+  defineTool({
+    name: 'claim_next_task',
+    title: 'Claim next ready task',
+    description:
+      'Take your next work: claims the best ready task assigned to you (with queue_name, or an unassigned one of that queue; or exactly task_id). It becomes working under a lease: heartbeat_task before lease_expires_at.',
+    input: schemas.claimNextTask,
+    output: claimShape,
+    resultDoc:
+      '`{ claimed, task, lease_id, lease_expires_at, message }`; `claimed: false` with `task: null` when nothing is ready.',
+    errors: ['NOT_FOUND', 'CONFLICT', 'BLOCKED', 'FORBIDDEN'],
+    toolsets: ['worker'],
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
+    identity: ['agent_name'],
+    run: async (board, args) =>
+      claimAnswer(
+        await board.claimNextTask(args),
+        args.task_id !== undefined
+          ? `Task #${args.task_id} could not be claimed`
+          : `No ready task for agent ${args.agent_name}${args.queue_name ? ` in queue ${args.queue_name}` : ''}`,
+      ),
+  }),
+
+  defineTool({
+    name: 'heartbeat_task',
+    title: 'Extend lease',
+    description:
+      'Extend the lease of a task you hold. LEASE_LOST means it was reclaimed: stop working on it.',
+    input: schemas.heartbeatTask,
+    output: taskShape,
+    resultDoc: 'The task with its new `lease_expires_at`.',
+    errors: ['NOT_FOUND', 'LEASE_LOST', 'FORBIDDEN'],
+    toolsets: ['worker'],
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
+    identity: ['agent_name'],
+    run: async (board, args) => ({ structured: { ...(await board.heartbeatTask(args)) } }),
+  }),
+
+  defineTool({
+    name: 'release_task',
+    title: 'Release claim',
+    description:
+      'Give a claimed task back at once (idle, still yours); reason becomes a comment.',
+    input: schemas.releaseTask,
+    output: taskShape,
+    resultDoc: 'The task, idle, without a lease.',
+    errors: ['NOT_FOUND', 'LEASE_LOST', 'FORBIDDEN'],
+    toolsets: ['worker'],
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
+    identity: ['agent_name'],
+    run: async (board, args) => ({ structured: { ...(await board.releaseTask(args)) } }),
+  }),
+
+  defineTool({
+    name: 'requeue_task',
+    title: 'Requeue task',
+    description:
+      'Make a dead-lettered task (leases ran out too often) claimable again.',
+    input: schemas.requeueTask,
+    output: taskShape,
+    resultDoc: 'The task, idle and not dead-lettered.',
+    errors: ['NOT_FOUND', 'CONFLICT', 'FORBIDDEN'],
+    toolsets: ['planner'],
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
+    identity: ['requeued_by'],
+    identityDefaults: ['requeued_by'],
+    run: async (board, args) => ({ structured: { ...(await board.requeueTask(args)) } }),
+  }),
+
+  defineTool({
+    name: 'list_ready_tasks',
+    title: 'List ready tasks',
+    description:
+      'Tasks that can start now (idle, unblocked), best first; what claim_next_task would pick from.',
+    input: schemas.listReadyTasks,
+    output: z.looseObject({
+      count: z.number().int().describe('Tasks on this page'),
+      tasks: z.array(taskShape).describe('Ready tasks, best first'),
+      next_cursor: z.string().nullable().describe('Cursor of the next page, or null on the last'),
+    }),
+    resultDoc: '`{ count, tasks, next_cursor }`.',
+    errors: [],
+    toolsets: ['planner'],
+    annotations: { readOnlyHint: true, idempotentHint: true },
+    run: async (board, args) => {
+      const page = await board.listReadyTasks(args);
+      return { structured: { count: page.tasks.length, tasks: page.tasks, next_cursor: page.next_cursor } };
+    },
+  }),
+];
