@@ -8,7 +8,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as prettier from 'prettier';
 import { ERROR_CODES } from '../src/domain/errors.js';
 import { PROMPTS } from '../src/mcp/prompts.js';
-import { inputJsonSchema, toolCatalogue, toolListSizes } from '../src/mcp/tools.js';
+import { argumentNames } from '../src/domain/schemas.js';
+import {
+  inputJsonSchema,
+  SHARED_OPTIONAL_ARGUMENTS,
+  toolCatalogue,
+  toolListSizes,
+} from '../src/mcp/tools.js';
 import { inToolsets, TOOLSET_NAMES, TOOLSETS } from '../src/tools/toolsets.js';
 import { FIXED_RESOURCES, RESOURCE_TEMPLATES } from '../src/mcp/uris.js';
 import { allTools } from '../src/tools/index.js';
@@ -170,6 +176,12 @@ function renderMarkdown(): string {
       '',
     );
     if (def.requiresHistory) push('Offered only when `TINYTASK_ENABLE_HISTORY` is on.', '');
+    const aliases = Object.entries(def.aliases ?? {}).map(([alias, target]) =>
+      target === 'id' ? '`id` (TinyTask’s name of `task_id`)' : `\`${alias}\` (for \`${target}\`)`,
+    );
+    const shared = SHARED_OPTIONAL_ARGUMENTS.filter((a) => argumentNames(def.input).includes(a));
+    const extra = [...aliases, ...[...(def.hidden ?? []), ...shared].map((h) => `\`${h}\``)];
+    if (extra.length > 0) push(`Also accepted, not shown in the schema: ${extra.join(', ')}.`, '');
     const names = Object.keys(properties);
     if (names.length === 0) {
       push('Arguments: none.', '');

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { toolCatalogue } from '../src/mcp/tools.js';
 import { allTools } from '../src/tools/index.js';
+import { argumentNames } from '../src/domain/schemas.js';
 
 /** TinyTask's tools and their argument names: agents' prompts depend on these, so they must never drift. */
 const TINYTASK_ARGUMENTS: Record<string, string[]> = {
@@ -140,7 +141,12 @@ describe('the tool surface', () => {
       const def = allTools.find((t) => t.name === name)!;
       const shown = Object.keys(withHistory.find((t) => t.name === name)?.inputSchema.properties ?? {});
       // TinyTask's `id` of a task is shown as task_id and still accepted (test/mcp-names-search.test.ts).
-      const accepted = new Set([...shown, ...Object.values(def.aliases ?? {})]);
+      const accepted = new Set([
+        ...shown,
+        ...Object.values(def.aliases ?? {}),
+        ...(def.hidden ?? []),
+        ...argumentNames(def.input),
+      ]);
       for (const arg of [...args, ...(COORDINATION_ARGUMENTS[name] ?? [])]) {
         expect(accepted.has(arg), `${name}.${arg}`).toBe(true);
       }

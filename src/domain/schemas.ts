@@ -104,7 +104,7 @@ const priority = integer(
   -LIMITS.priority,
   LIMITS.priority,
   `priority must be an integer from -${LIMITS.priority} to ${LIMITS.priority}`,
-).describe('Higher is claimed first (default 0)');
+).describe('Higher first');
 
 const tags = z
   .array(text('each tag', LIMITS.tag, 'A tag'), { error: () => 'tags must be an array of strings' })
@@ -161,7 +161,7 @@ export const dueAt = z
     }
     return new Date(ms).toISOString();
   })
-  .describe('ISO 8601 date or date-time');
+  .describe('ISO 8601');
 
 export const SORTS = ['priority', 'created', 'updated', 'due'] as const;
 export type Sort = (typeof SORTS)[number];
@@ -221,14 +221,14 @@ const oneBlockerSpelling: [
 const listFilters = {
   ...taskFilters,
   exclude_status: excludeStatus.optional(),
-  parent_task_id: id('parent_task_id', 'Only its direct subtasks').optional(),
-  exclude_subtasks: flag('exclude_subtasks', 'Only top-level tasks').optional(),
+  parent_task_id: id('parent_task_id', '').optional(),
+  exclude_subtasks: flag('exclude_subtasks', '').optional(),
   include_archived: flag('include_archived', '').optional(),
   include_description: includeDescription.optional(),
-  overdue: flag('overdue', 'true: open tasks past due_at; false: the others').optional(),
+  overdue: flag('overdue', 'Open and past due_at').optional(),
   sort: z
     .enum(SORTS, { error: () => `sort must be one of ${SORTS.join(', ')}` })
-    .describe('Default priority; created, updated: newest first; due: soonest first')
+    .describe('Default priority')
     .optional(),
   limit: limit.optional(),
   offset: offset.optional(),
@@ -254,14 +254,14 @@ export const schemas = {
       title: text('title', LIMITS.title, ''),
       description: optionalText('description', LIMITS.description, '').optional(),
       assigned_to: agentName('assigned_to', 'Agent to do it').optional(),
-      created_by: agentName('created_by', 'You'),
+      created_by: agentName('created_by', ''),
       priority: priority.optional(),
       tags: tags.optional(),
       parent_task_id: id('parent_task_id', '').optional(),
       queue_name: queueName('queue_name', 'Team queue, e.g. dev, qa').optional(),
       blocked_by_task_id: id('blocked_by_task_id', 'One blocker').optional(),
-      blocked_by_task_ids: blockerIds('Not ready until all are complete').optional(),
-      auto_promote: flag('auto_promote', 'Status follows subtasks (default true)').optional(),
+      blocked_by_task_ids: blockerIds('All must complete first').optional(),
+      auto_promote: flag('auto_promote', '').optional(),
       due_at: dueAt.optional(),
     })
     .refine(...oneBlockerSpelling),
@@ -272,12 +272,12 @@ export const schemas = {
       title: text('title', LIMITS.title, ''),
       description: optionalText('description', LIMITS.description, '').optional(),
       assigned_to: agentName('assigned_to', 'Agent to do it').optional(),
-      created_by: agentName('created_by', 'You'),
+      created_by: agentName('created_by', ''),
       priority: priority.optional(),
       tags: tags.optional(),
       queue_name: queueName('queue_name', 'Default: the parent’s').optional(),
       blocked_by_task_id: id('blocked_by_task_id', 'One blocker').optional(),
-      blocked_by_task_ids: blockerIds('Not ready until all are complete').optional(),
+      blocked_by_task_ids: blockerIds('All must complete first').optional(),
       due_at: dueAt.optional(),
     })
     .refine(...oneBlockerSpelling),
@@ -295,9 +295,9 @@ export const schemas = {
       queue_name: orNull(queueName('queue_name', '')).optional(),
       blocked_by_task_id: orNull(id('blocked_by_task_id', 'null unblocks')).optional(),
       blocked_by_task_ids: blockerIds('Replaces all blockers; [] unblocks').optional(),
-      auto_promote: flag('auto_promote', 'Status follows subtasks').optional(),
+      auto_promote: flag('auto_promote', '').optional(),
       due_at: orNull(dueAt.describe('ISO 8601; null clears')).optional(),
-      updated_by: agentName('updated_by', 'You').optional(),
+      updated_by: agentName('updated_by', '').optional(),
       lease_id: fencingLease,
       lease_seconds: leaseSeconds.optional(),
     })
@@ -330,32 +330,32 @@ export const schemas = {
   }),
 
   getMyQueue: z.strictObject({
-    agent_name: agentName('agent_name', 'You'),
+    agent_name: agentName('agent_name', ''),
     include_description: includeDescription.optional(),
   }),
 
   signupForTask: z.strictObject({
-    agent_name: agentName('agent_name', 'You'),
+    agent_name: agentName('agent_name', ''),
     lease_seconds: leaseSeconds.optional(),
   }),
 
   claimNextTask: z.strictObject({
-    agent_name: agentName('agent_name', 'You'),
-    queue_name: queueName('queue_name', 'Also unassigned tasks of this queue').optional(),
+    agent_name: agentName('agent_name', ''),
+    queue_name: queueName('queue_name', 'Also its unassigned tasks').optional(),
     task_id: id('task_id', 'Only this task').optional(),
     lease_seconds: leaseSeconds.optional(),
   }),
 
   heartbeatTask: z.strictObject({
     task_id: id('task_id', ''),
-    agent_name: agentName('agent_name', 'You'),
+    agent_name: agentName('agent_name', ''),
     lease_id: leaseId(''),
     lease_seconds: leaseSeconds.optional(),
   }),
 
   releaseTask: z.strictObject({
     task_id: id('task_id', ''),
-    agent_name: agentName('agent_name', 'You'),
+    agent_name: agentName('agent_name', ''),
     lease_id: leaseId(''),
     reason: text('reason', LIMITS.reason, 'Added as a comment').optional(),
   }),
@@ -363,7 +363,7 @@ export const schemas = {
   requeueTask: z.strictObject({
     task_id: id('task_id', ''),
     reset_attempts: flag('reset_attempts', 'Also zero attempts and lease_expiries').optional(),
-    requeued_by: agentName('requeued_by', 'You').optional(),
+    requeued_by: agentName('requeued_by', '').optional(),
   }),
 
   listReadyTasks: z.strictObject({
@@ -373,13 +373,13 @@ export const schemas = {
     cursor: z
       .string({ error: () => 'cursor must be a string' })
       .max(LIMITS.cursor, { error: 'cursor is not one this server returned' })
-      .describe('next_cursor of the previous page')
+      .describe('')
       .optional(),
   }),
 
   moveTask: z.strictObject({
     task_id: id('task_id', ''),
-    current_agent: agentName('current_agent', 'You (the assignee)'),
+    current_agent: agentName('current_agent', ''),
     new_agent: agentName('new_agent', ''),
     comment: text('comment', LIMITS.comment, 'What is done, what is left'),
     lease_id: fencingLease,
@@ -414,7 +414,7 @@ export const schemas = {
       .trim()
       .min(1, { error: 'query must not be empty: give the words to search for' })
       .max(LIMITS.searchQuery, { error: `query is longer than ${LIMITS.searchQuery} characters; shorten it` })
-      .describe('Words (all must match); "a phrase"; word* for a prefix'),
+      .describe('Words, "a phrase", prefix*'),
     ...taskFilters,
     queue_name: queueName('queue_name', '').optional(),
     include_archived: flag('include_archived', '').optional(),
@@ -424,14 +424,14 @@ export const schemas = {
     cursor: z
       .string({ error: () => 'cursor must be the next_cursor string of the previous answer' })
       .max(200, { error: 'cursor must be the next_cursor string of the previous answer' })
-      .describe('next_cursor of the previous page')
+      .describe('')
       .optional(),
   }),
 
   addComment: z.strictObject({
     task_id: id('task_id', ''),
     content: text('content', LIMITS.comment, ''),
-    created_by: agentName('created_by', 'You').optional(),
+    created_by: agentName('created_by', '').optional(),
     lease_id: fencingLease,
   }),
 
@@ -453,7 +453,7 @@ export const schemas = {
     task_id: id('task_id', ''),
     url: text('url', LIMITS.url, 'URL or path'),
     description: optionalText('description', LIMITS.linkDescription, '').optional(),
-    created_by: agentName('created_by', 'You').optional(),
+    created_by: agentName('created_by', '').optional(),
     lease_id: fencingLease,
   }),
 

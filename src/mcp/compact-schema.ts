@@ -21,7 +21,7 @@ type Json = Record<string, unknown>;
 /** Length limits from here up are shown: a model writing a description or a comment can plausibly reach them. */
 const LONG_TEXT = 2_000;
 /** Integer bounds this wide (ids, priorities, offsets) are never reached by a sensible call; narrower ones are shown. */
-const WIDE_RANGE = 1_000_000;
+const WIDE_RANGE = 10_000;
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -41,7 +41,16 @@ function compactNode(node: Json, keepDescription: boolean): Json {
     }
     const branches = raw.map((b) => compactNode(b, false));
     const nonNull = branches.filter((b) => b.type !== 'null');
-    if (branches.length === 1) {
+    const list = branches.find((b) => b.type === 'array');
+    if (
+      branches.length === 2 &&
+      list &&
+      JSON.stringify(list.items) === JSON.stringify(branches.find((b) => b !== list))
+    ) {
+      // "one value or an array of them": shown as the array; a single value is still accepted.
+      const { anyOf: _drop, ...rest } = s;
+      s = { ...list, ...rest };
+    } else if (branches.length === 1) {
       const { anyOf: _drop, ...rest } = s;
       s = { ...branches[0], ...rest };
     } else if (
@@ -98,6 +107,33 @@ export function compactInputSchema(schema: Json): Json {
 /** An output schema: types and enums; no prose, no `required` lists (see outputJsonSchema). */
 export function compactOutputSchema(schema: Json): Json {
   return stripRequired(compactNode(schema, false));
+}
+
+/**
+ * Objects nested in an answer (tasks in a list, the task of a claim, comments, links, subtasks) as `object`, with
+ * their nullability: the answer's own fields keep their exact types, while the fields of a task are spelled out
+ * once per tool that answers a task, not again in every list. docs/tools.md describes the nested objects.
+ */
+export function shallowOutputSchema(root: Json): Json {
+  const shallow = (node: Json): Json => {
+    const types = Array.isArray(node.type) ? (node.type as string[]) : [node.type];
+    if (types.includes('object') || isObject(node.$ref)) {
+      return { type: types.includes('null') ? ['object', 'null'] : 'object' };
+    }
+    if (typeof node.$ref === 'string') return { type: 'object' };
+    if (Array.isArray(node.anyOf)) {
+      const branches = (node.anyOf as Json[]).map(shallow);
+      return { ...node, anyOf: branches };
+    }
+    if (isObject(node.items)) return { ...node, items: shallow(node.items) };
+    return node;
+  };
+  const { $defs: _defs, ...rest } = root;
+  if (!isObject(rest.properties)) return rest;
+  return {
+    ...rest,
+    properties: Object.fromEntries(Object.entries(rest.properties).map(([k, v]) => [k, shallow(v as Json)])),
+  };
 }
 
 function stripRequired(node: unknown): Json {

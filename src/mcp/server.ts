@@ -21,7 +21,11 @@ const INSTRUCTIONS = [
   'comments → work, noting progress with add_comment and artifacts with add_link → update_task status "complete",',
   'or move_task to hand it to another agent with a comment saying what is done and what is left.',
   'Break big work down with create_subtask; a parent’s status follows its subtasks. Find tasks with search_tasks.',
-  'Tasks are named by task_id. Agent names match case-insensitively. Every tool acts on this board only.',
+  'Tasks are named by task_id. Arguments naming the acting agent (created_by, agent_name, current_agent,',
+  'updated_by, requeued_by) take your own name; agent names match case-insensitively. Every tool acts on this',
+  'board only. A claim answers a lease_id: pass it to heartbeat_task before lease_expires_at, and on update_task,',
+  'move_task, add_comment and add_link to fence them (LEASE_LOST once someone else holds the task); lease_seconds',
+  'sets a lease’s length.',
   'Failed calls return isError with {"error": {"code", "message"}}: the message says what to change.',
 ].join(' ');
 

@@ -18,7 +18,7 @@ import {
   toolOutsideToolsets,
   unknownTool,
 } from './errors.js';
-import { compactInputSchema, compactOutputSchema } from './compact-schema.js';
+import { compactInputSchema, compactOutputSchema, shallowOutputSchema } from './compact-schema.js';
 import { handleRequest } from './requests.js';
 import type { ClientLog } from './logging.js';
 import { pageOf } from './pagination.js';
@@ -32,6 +32,12 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
   return js;
 }
 
+/**
+ * Optional arguments many tools share, explained once in the server's instructions (src/mcp/server.ts) instead of
+ * in every tool that takes them; still accepted wherever the operation takes them, and listed in docs/tools.md.
+ */
+export const SHARED_OPTIONAL_ARGUMENTS = ['idempotency_key', 'lease_id', 'lease_seconds'] as const;
+
 /** Aliases the schema shows instead of the argument they stand for: `task_id` rather than TinyTask's bare `id`. */
 function shownAliases(def: ToolDef): Array<[alias: string, target: string]> {
   return Object.entries(def.aliases ?? {}).filter(([, target]) => target === 'id');
@@ -39,6 +45,10 @@ function shownAliases(def: ToolDef): Array<[alias: string, target: string]> {
 
 export function inputJsonSchema(def: ToolDef): Tool['inputSchema'] {
   const js = compactInputSchema(jsonSchema(def.input, 'input'));
+  const required = (js.required as string[] | undefined) ?? [];
+  for (const name of [...(def.hidden ?? []), ...SHARED_OPTIONAL_ARGUMENTS]) {
+    if (!required.includes(name)) delete (js.properties as JsonObject)[name];
+  }
   for (const [alias, target] of shownAliases(def)) {
     js.properties = Object.fromEntries(
       Object.entries(js.properties as JsonObject).map(([k, v]) => [k === target ? alias : k, v]),
@@ -60,7 +70,7 @@ export function outputJsonSchema(def: ToolDef): NonNullable<Tool['outputSchema']
     const defs = js.$defs as Record<string, JsonObject>;
     js = { ...defs[js.$ref.slice('#/$defs/'.length)], $defs: defs };
   }
-  return { ...js, type: 'object' } as NonNullable<Tool['outputSchema']>;
+  return { ...shallowOutputSchema(js), type: 'object' } as NonNullable<Tool['outputSchema']>;
 }
 
 /**

@@ -8,7 +8,7 @@ export const commentTools: ToolDef[] = [
   defineTool({
     name: 'add_comment',
     title: 'Add comment',
-    description: 'Add a comment to a task: progress, findings, questions for the next agent.',
+    description: 'Comment on a task: progress, findings, notes for the next agent.',
     input: schemas.addComment,
     output: commentShape,
     resultDoc: 'The created comment.',
@@ -74,7 +74,7 @@ export const commentTools: ToolDef[] = [
   defineTool({
     name: 'get_comment',
     title: 'Get comment',
-    description: 'Read one comment.',
+    description: 'Read one comment by id.',
     input: schemas.commentId,
     output: commentShape,
     resultDoc: 'The comment.',

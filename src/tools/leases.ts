@@ -45,7 +45,7 @@ export const leaseTools: ToolDef[] = [
     name: 'claim_next_task',
     title: 'Claim next ready task',
     description:
-      'Take your next work: claims the best ready task assigned to you (with queue_name, or an unassigned one of that queue; or exactly task_id). It becomes working under a lease: heartbeat_task before lease_expires_at.',
+      'Claim your best ready task (or an unassigned one of queue_name, or task_id): working under a lease; heartbeat_task before lease_expires_at.',
     input: schemas.claimNextTask,
     output: claimShape,
     resultDoc:
@@ -66,8 +66,7 @@ export const leaseTools: ToolDef[] = [
   defineTool({
     name: 'heartbeat_task',
     title: 'Extend lease',
-    description:
-      'Extend the lease of a task you hold. LEASE_LOST means it was reclaimed: stop working on it.',
+    description: 'Extend your lease on a task. LEASE_LOST: it was reclaimed; stop.',
     input: schemas.heartbeatTask,
     output: taskShape,
     resultDoc: 'The task with its new `lease_expires_at`.',
@@ -81,8 +80,7 @@ export const leaseTools: ToolDef[] = [
   defineTool({
     name: 'release_task',
     title: 'Release claim',
-    description:
-      'Give a claimed task back at once (idle, still yours); reason becomes a comment.',
+    description: 'Give a claimed task back (idle, still yours); reason becomes a comment.',
     input: schemas.releaseTask,
     output: taskShape,
     resultDoc: 'The task, idle, without a lease.',
@@ -96,8 +94,7 @@ export const leaseTools: ToolDef[] = [
   defineTool({
     name: 'requeue_task',
     title: 'Requeue task',
-    description:
-      'Make a dead-lettered task (leases ran out too often) claimable again.',
+    description: 'Make a dead-lettered task claimable again.',
     input: schemas.requeueTask,
     output: taskShape,
     resultDoc: 'The task, idle and not dead-lettered.',
@@ -112,8 +109,7 @@ export const leaseTools: ToolDef[] = [
   defineTool({
     name: 'list_ready_tasks',
     title: 'List ready tasks',
-    description:
-      'Tasks that can start now (idle, unblocked), best first; what claim_next_task would pick from.',
+    description: 'Tasks that can start now, best first: what claim_next_task picks from.',
     input: schemas.listReadyTasks,
     output: z.looseObject({
       count: z.number().int().describe('Tasks on this page'),

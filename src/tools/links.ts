@@ -8,7 +8,7 @@ export const linkTools: ToolDef[] = [
   defineTool({
     name: 'add_link',
     title: 'Add link',
-    description: 'Attach a link (URL, path, PR) to an artifact of a task.',
+    description: 'Attach a link (URL, path, PR) to a task.',
     input: schemas.addLink,
     output: linkShape,
     resultDoc: 'The created link.',

@@ -8,7 +8,7 @@ export const queueTools: ToolDef[] = [
   defineTool({
     name: 'list_queues',
     title: 'List queues',
-    description: 'List the team queues with task counts by status.',
+    description: 'Team queues with task counts.',
     input: schemas.listQueues,
     output: z.looseObject({
       count: z.number().int().describe('Queues'),
@@ -40,7 +40,7 @@ export const queueTools: ToolDef[] = [
   defineTool({
     name: 'add_task_to_queue',
     title: 'Add task to queue',
-    description: 'Put a task in a team queue (replacing its queue).',
+    description: 'Put a task in a team queue.',
     input: schemas.addTaskToQueue,
     output: taskShape,
     resultDoc: 'The task with its new `queue_name`.',
@@ -53,7 +53,7 @@ export const queueTools: ToolDef[] = [
   defineTool({
     name: 'remove_task_from_queue',
     title: 'Remove task from queue',
-    description: 'Take a task out of its queue; assignee kept.',
+    description: 'Take a task out of its queue.',
     input: schemas.removeTaskFromQueue,
     output: taskShape,
     resultDoc: 'The task with `queue_name: null`.',
@@ -66,7 +66,7 @@ export const queueTools: ToolDef[] = [
   defineTool({
     name: 'move_task_to_queue',
     title: 'Move task to queue',
-    description: 'Move a task to another queue (e.g. dev to qa); assignee kept.',
+    description: 'Move a task to another queue; assignee kept.',
     input: schemas.moveTaskToQueue,
     output: taskShape,
     resultDoc: 'The task with its new `queue_name`.',
@@ -85,6 +85,7 @@ export const queueTools: ToolDef[] = [
     resultDoc: '`{ queue_name, count, total, limit, offset, tasks }`.',
     errors: [],
     toolsets: ['planner'],
+    hidden: ['created_by', 'tags', 'sort'],
     annotations: { readOnlyHint: true, idempotentHint: true },
     run: async (board, args) => {
       const page = await board.getQueueTasks(args);
@@ -104,7 +105,7 @@ export const queueTools: ToolDef[] = [
   defineTool({
     name: 'clear_queue',
     title: 'Clear queue',
-    description: 'Take every task out of a queue (deletes nothing).',
+    description: 'Take every task out of a queue.',
     input: schemas.queueName,
     output: z.looseObject({
       queue_name: z.string().describe('The queue'),

@@ -14,6 +14,7 @@ export const subtaskTools: ToolDef[] = [
     resultDoc: 'The created subtask.',
     errors: ['NOT_FOUND', 'DEPENDENCY_CYCLE', 'FORBIDDEN'],
     toolsets: ['planner'],
+    hidden: ['blocked_by_task_id'],
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
     identity: ['created_by'],
     run: async (board, args) => ({ structured: { ...(await board.createSubtask(args)) } }),
@@ -51,7 +52,7 @@ export const subtaskTools: ToolDef[] = [
   defineTool({
     name: 'get_task_with_subtasks',
     title: 'Get task tree',
-    description: 'Read a task with its subtasks nested (recursive: every level).',
+    description: 'A task with its subtasks nested.',
     input: schemas.getTaskWithSubtasks,
     output: taskTreeShape,
     resultDoc:
@@ -66,7 +67,7 @@ export const subtaskTools: ToolDef[] = [
   defineTool({
     name: 'move_subtask',
     title: 'Move subtask',
-    description: 'Move a task under another parent, or to the top level (new_parent_id null).',
+    description: 'Move a task under another parent, or to the top level.',
     input: schemas.moveSubtask,
     output: taskShape,
     resultDoc:

@@ -9,12 +9,13 @@ export const taskTools: ToolDef[] = [
     name: 'create_task',
     title: 'Create task',
     description:
-      'Create a task for an agent (assigned_to) or a team (queue_name); parent_task_id makes a subtask, blocked_by_task_ids dependencies. Returns it.',
+      'Create a task for an agent (assigned_to) or a team queue; parent_task_id makes a subtask. Returns it.',
     input: schemas.createTask,
     output: taskShape,
     resultDoc: 'The created task.',
     errors: ['NOT_FOUND', 'DEPENDENCY_CYCLE', 'FORBIDDEN'],
     toolsets: ['planner'],
+    hidden: ['blocked_by_task_id'],
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
     identity: ['created_by'],
     run: async (board, args) => ({ structured: { ...(await board.createTask(args)) } }),
@@ -23,14 +24,14 @@ export const taskTools: ToolDef[] = [
   defineTool({
     name: 'update_task',
     title: 'Update task',
-    description:
-      'Change the fields given. Finish work with status "complete" (working takes a lease; blocked tasks refuse both); blocked_by_task_ids: [] unblocks.',
+    description: 'Change the fields given; status "complete" finishes your work.',
     input: schemas.updateTask,
     output: taskShape,
     resultDoc: 'The task after the change.',
     errors: ['NOT_FOUND', 'CYCLE', 'DEPENDENCY_CYCLE', 'BLOCKED', 'LEASE_LOST', 'CONFLICT', 'FORBIDDEN'],
     toolsets: ['worker', 'planner'],
     aliases: { task_id: 'id' },
+    hidden: ['blocked_by_task_id'],
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
     identity: ['updated_by'],
     identityDefaults: ['updated_by'],
@@ -40,8 +41,7 @@ export const taskTools: ToolDef[] = [
   defineTool({
     name: 'get_task',
     title: 'Get task',
-    description:
-      'A task with its comments (hand-off notes), links and blocked state. Read it before working on it.',
+    description: 'A task with its comments (hand-off notes), links and blockers. Read it before working.',
     input: schemas.taskId,
     output: taskDetailShape,
     resultDoc: 'The task with `comments`, `links`, `is_currently_blocked` and `subtask_count`.',
@@ -55,7 +55,7 @@ export const taskTools: ToolDef[] = [
   defineTool({
     name: 'delete_task',
     title: 'Delete task',
-    description: 'Delete a task, its subtasks, comments and links for good (archive_task keeps the record).',
+    description: 'Delete a task with its subtasks, comments and links, for good.',
     input: schemas.taskId,
     output: deleteShape,
     resultDoc: '`{ success: true, id, message }`.',
@@ -74,7 +74,7 @@ export const taskTools: ToolDef[] = [
   defineTool({
     name: 'archive_task',
     title: 'Archive task',
-    description: 'Hide a finished task from queues and lists, keeping its record.',
+    description: 'Hide a finished task from lists and queues, keeping it.',
     input: schemas.taskId,
     output: taskShape,
     resultDoc: 'The archived task (`archived_at` set). Archiving an archived task changes nothing.',
@@ -88,8 +88,7 @@ export const taskTools: ToolDef[] = [
   defineTool({
     name: 'list_tasks',
     title: 'List tasks',
-    description:
-      'Tasks by assignee, creator, status, tags, queue, parent or overdue; sorted and paged (total counts all).',
+    description: 'List tasks by filters, sorted and paged; total counts all matches.',
     input: schemas.listTasks,
     output: z.looseObject(pageFields),
     resultDoc: '`{ count, total, limit, offset, tasks }`.',
@@ -113,8 +112,7 @@ export const taskTools: ToolDef[] = [
   defineTool({
     name: 'search_tasks',
     title: 'Search tasks',
-    description:
-      'Find tasks by words in title, description or comments, best first, with a snippet. Filters as list_tasks.',
+    description: 'Find tasks by words in title, description or comments, best match first, with snippets.',
     input: schemas.searchTasks,
     output: z.looseObject({
       count: z.number().int(),
@@ -157,7 +155,7 @@ export const taskTools: ToolDef[] = [
   defineTool({
     name: 'signup_for_task',
     title: 'Claim next task',
-    description: 'Claim your highest-priority idle unblocked task: it becomes working and is returned.',
+    description: "Claim your top idle unblocked task (TinyTask's claim; see claim_next_task).",
     input: schemas.signupForTask,
     output: z.looseObject({
       claimed: z.boolean().describe('Whether a task was claimed'),
@@ -188,8 +186,7 @@ export const taskTools: ToolDef[] = [
   defineTool({
     name: 'move_task',
     title: 'Hand off task',
-    description:
-      'Hand your task to another agent with a comment on what is done and left; it becomes idle for them.',
+    description: 'Hand your task to another agent with a comment on what is done and left.',
     input: schemas.moveTask,
     output: taskShape,
     resultDoc: 'The task after the hand-off (assigned to `new_agent`, idle).',

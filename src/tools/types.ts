@@ -44,6 +44,11 @@ export interface ToolDef<S extends z.ZodType = z.ZodType> {
    * TinyTask called it `id`, the schema shows `task_id` and `id` keeps working.
    */
   aliases?: Readonly<Record<string, string>>;
+  /**
+   * Arguments accepted but left out of the schema agents read (docs/tools.md lists them): TinyTask's spelling of
+   * something a newer argument says better, or a filter the tool's description points to elsewhere.
+   */
+  hidden?: readonly string[];
   /** Only offered when the board records history. */
   requiresHistory?: boolean;
   run(board: Board, args: z.output<S>): Promise<ToolAnswer>;
