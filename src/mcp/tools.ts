@@ -95,7 +95,8 @@ function prepareArgs(def: ToolDef, raw: unknown, session: McpSessionContext): un
   }
   const parsed = def.input.safeParse(args, { reportInput: true });
   if (!parsed.success) throw domainErrors.invalidArgument(describeIssues(parsed.error.issues));
-  if (agent !== undefined && def.identity) {
+  // Operators may act as any agent.
+  if (agent !== undefined && !session.operator && def.identity) {
     const data = parsed.data as JsonObject;
     for (const field of def.identity) {
       const given = data[field];
@@ -111,7 +112,12 @@ export function registerTools(
   session: McpSessionContext,
   clientLog: ClientLog,
 ): void {
-  const { board, config, logger, metrics } = deps;
+  const { config, logger, metrics } = deps;
+  // Writes from a session bound to an agent run on its behalf: the writer checks ownership against it.
+  const board =
+    session.agent === undefined
+      ? deps.board
+      : deps.board.actingAs({ agent: session.agent, operator: session.operator === true });
   const catalogue = toolCatalogue(board.historyEnabled);
 
   handleRequest(server, ListToolsRequestSchema, async (request) => {
