@@ -162,7 +162,12 @@ export const SETTINGS = {
   TINYTASK_AUTH_TOKENS_FILE: {
     schema: z.string(),
     default: '',
-    doc: 'Path of a JSON file `{"<token>": "<agent name>", ...}`; an entry may also be `{"agent": "<agent name>", "toolsets": ["worker"]}` (both keys optional). Each token is accepted and binds its requests to that agent (agent-name arguments naming another agent, compared case-insensitively, are refused with `FORBIDDEN`) and to those toolsets.',
+    doc: 'Path of a JSON file mapping each token to its agent: `{"<token>": "<agent name>"}` or `{"<token>": {"agent": "<name>", "role": "agent" | "operator", "toolsets": ["worker"]}}`. Each token binds its requests to that agent: agent-name arguments naming another agent (compared case-insensitively) are refused with `FORBIDDEN`, and the agent may change or delete only tasks it created or that are assigned to it, and its own comments and links. Operator tokens may do anything. `toolsets` narrows the tools its sessions see.',
+  },
+  TINYTASK_IDEMPOTENCY_TTL: {
+    schema: int('TINYTASK_IDEMPOTENCY_TTL', 1, 365 * 24 * 3600),
+    default: '86400',
+    doc: 'Seconds an `idempotency_key` is remembered after its write: a repeat within this time answers the first result and writes nothing. Expired keys are deleted by the writer.',
   },
   TINYTASK_SHUTDOWN_TIMEOUT: {
     schema: int('TINYTASK_SHUTDOWN_TIMEOUT', 0, 600_000),
@@ -219,6 +224,7 @@ export interface Config {
   pageSize: number;
   /** Toolsets every session offers (narrowed per token and per connection). */
   toolsets: ToolsetName[];
+  idempotencyTtlSeconds: number;
   /** Warnings found while parsing (e.g. deprecated values), logged once the logger exists. */
   warnings: string[];
 }
@@ -293,6 +299,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: values.TINYTASK_SHUTDOWN_TIMEOUT as number,
     pageSize: values.TINYTASK_PAGE_SIZE as number,
     toolsets: values.TINYTASK_TOOLSETS as ToolsetName[],
+    idempotencyTtlSeconds: values.TINYTASK_IDEMPOTENCY_TTL as number,
     warnings,
   };
 }

@@ -186,6 +186,8 @@ export interface ServerMetrics {
   writerBatchSize: Histogram;
   /** HTTP requests by `route` and `status`. */
   httpRequests: Counter;
+  /** Writes answered from their idempotency key (a retry; nothing written), by `tool`. */
+  idempotentReplays: Counter;
   /** Claims, reclaims, lease expiries and dead letters, as the writer reports them. */
   coordination: Record<keyof CoordinationCounts, Counter>;
 }
@@ -207,6 +209,10 @@ export function createServerMetrics(): ServerMetrics {
       BATCH_SIZE_BUCKETS,
     ),
     httpRequests: registry.counter('tinytask_http_requests_total', 'HTTP requests by route and status code.'),
+    idempotentReplays: registry.counter(
+      'tinytask_idempotent_replays_total',
+      'Writes answered from their idempotency key (retries that wrote nothing), by tool.',
+    ),
     coordination: {
       claims: registry.counter(
         'tinytask_claims_total',

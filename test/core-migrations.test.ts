@@ -41,6 +41,7 @@ describe.each(MODES)('schema and migrations ($mode)', ({ inline }) => {
         tables: expect.arrayContaining([
           'agents',
           'comments',
+          'idempotency_keys',
           'links',
           'task_blockers',
           'task_history',

@@ -150,6 +150,9 @@ describe('the tool surface', () => {
       for (const arg of [...args, ...(COORDINATION_ARGUMENTS[name] ?? [])]) {
         expect(accepted.has(arg), `${name}.${arg}`).toBe(true);
       }
+      // Every tool that writes also takes an idempotency_key (explained once in the server's instructions).
+      const writes = !withHistory.find((t) => t.name === name)?.annotations?.readOnlyHint;
+      expect(argumentNames(def.input).includes('idempotency_key'), name).toBe(writes);
     }
     for (const [name, required] of Object.entries(REQUIRED)) {
       expect(withHistory.find((t) => t.name === name)?.inputSchema.required?.sort(), name).toEqual(

@@ -3,13 +3,16 @@ import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { backupDatabase } from '../db/backup.js';
+import { toolNameOf, WRITE_COMMAND_NAMES } from '../db/commands.js';
 import type {
   BatchStats,
+  Caller,
   CoordinationCounts,
   ReadQueries,
   ReadQueryName,
   WriteCommandName,
   WriteCommands,
+  WriteContext,
 } from '../db/protocol.js';
 import { InlineReaders, ReaderPool, type Readers } from '../db/readers/pool.js';
 import { InlineWriter, WriterClient, type Writer } from '../db/writer/client.js';
@@ -18,7 +21,8 @@ import { agentName, describeIssues, LIMITS, parseInput, type Schemas } from '../
 import type { ChangeSet } from '../domain/types.js';
 import type { Logger } from '../logger.js';
 import type { ServerMetrics } from '../metrics.js';
-import type { Board, BoardEvents, BoardHealth, BoardStatsSnapshot } from './types.js';
+import type { Board, BoardEvents, BoardHealth, BoardStatsSnapshot, BoardWrites } from './types.js';
+import { parseWriteInput } from './write-inputs.js';
 
 export interface CreateBoardOptions {
   config: Config;
@@ -51,33 +55,6 @@ export interface CoreBoard extends Board {
    */
   setClock(move: { setMs?: number; advanceMs?: number }): Promise<number>;
 }
-
-/** Which input schema validates each write. */
-const WRITE_SCHEMAS = {
-  createTask: 'createTask',
-  createSubtask: 'createSubtask',
-  updateTask: 'updateTask',
-  deleteTask: 'taskId',
-  archiveTask: 'taskId',
-  moveSubtask: 'moveSubtask',
-  signupForTask: 'signupForTask',
-  claimNextTask: 'claimNextTask',
-  heartbeatTask: 'heartbeatTask',
-  releaseTask: 'releaseTask',
-  requeueTask: 'requeueTask',
-  moveTask: 'moveTask',
-  addTaskToQueue: 'addTaskToQueue',
-  removeTaskFromQueue: 'removeTaskFromQueue',
-  moveTaskToQueue: 'moveTaskToQueue',
-  clearQueue: 'queueName',
-  addComment: 'addComment',
-  updateComment: 'updateComment',
-  deleteComment: 'commentId',
-  moveComment: 'moveComment',
-  addLink: 'addLink',
-  updateLink: 'updateLink',
-  deleteLink: 'linkId',
-} as const satisfies Record<WriteCommandName, keyof Schemas>;
 
 const completion = z.strictObject({
   prefix: z
@@ -136,7 +113,13 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
   const log = logger.child({ component: 'board' });
-  const counters = { writesTotal: 0, writesFailed: 0, batchesTotal: 0, lastBatchSize: 0 };
+  const counters = {
+    writesTotal: 0,
+    writesFailed: 0,
+    batchesTotal: 0,
+    lastBatchSize: 0,
+    idempotentReplays: 0,
+  };
   function countCoordination(counts: Partial<CoordinationCounts>): void {
     for (const key of Object.keys(counts) as Array<keyof CoordinationCounts>) {
       const n = counts[key] ?? 0;
@@ -166,6 +149,7 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
     traceSql: config.logLevel === 'trace',
     allowFaultInjection: opts.allowFaultInjection === true,
     queueLimit: config.writeQueueLimit,
+    idempotencyTtlSeconds: config.idempotencyTtlSeconds,
     leaseSeconds: config.leaseSeconds,
     maxAttempts: config.maxAttempts,
   };
@@ -198,11 +182,24 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
   async function write<K extends WriteCommandName>(
     type: K,
     input: unknown,
+    caller: Caller | undefined,
   ): Promise<WriteCommands[K]['result']> {
-    const args = parseInput(WRITE_SCHEMAS[type], input);
+    const { args, idempotencyKey } = parseWriteInput(type, input);
+    const context: WriteContext = {
+      ...(caller ? { caller } : {}),
+      ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+    };
     counters.writesTotal += 1;
     try {
-      const answer = await writer.write({ type, args } as never);
+      const answer = await writer.write({
+        type,
+        args,
+        ...(context.caller || context.idempotencyKey !== undefined ? { context } : {}),
+      } as never);
+      if (answer.replayed) {
+        counters.idempotentReplays += 1;
+        metrics?.idempotentReplays.inc({ tool: toolNameOf(type) });
+      }
       countCoordination(answer.counts);
       if (hasChanges(answer.changes)) emitter.emit('change', answer.changes);
       return answer.value as WriteCommands[K]['result'];
@@ -216,12 +213,12 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
     return readers.read(op, args as ReadQueries[K]['args']);
   }
 
-  const writes = Object.fromEntries(
-    (Object.keys(WRITE_SCHEMAS) as WriteCommandName[]).map((name) => [
-      name,
-      (input: unknown) => write(name, input),
-    ]),
-  ) as { [K in WriteCommandName]: (input: unknown) => Promise<WriteCommands[K]['result']> };
+  /** The write operations, run on behalf of `caller` (undefined: not bound to an agent, no ownership checks). */
+  const writesFor = (caller: Caller | undefined): BoardWrites =>
+    Object.fromEntries(
+      WRITE_COMMAND_NAMES.map((name) => [name, (input: unknown) => write(name, input, caller)]),
+    ) as BoardWrites;
+  const writes = writesFor(undefined);
 
   const reads = Object.fromEntries(
     (Object.keys(READ_SCHEMAS) as Array<keyof typeof READ_SCHEMAS>).map((name) => [
@@ -271,6 +268,10 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
     ...reads,
     ...internalReads,
     historyEnabled: config.enableHistory,
+    actingAs(caller: Caller): Board {
+      // Reads, events and upkeep are shared; only the writes carry the caller.
+      return { ...board, ...writesFor({ agent: caller.agent, operator: caller.operator }) };
+    },
     on<E extends keyof BoardEvents>(event: E, listener: BoardEvents[E]) {
       emitter.on(event, listener);
       return board;
@@ -292,6 +293,7 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
         writesOverloaded: writer.writesOverloaded,
         batchesTotal: counters.batchesTotal,
         lastBatchSize: counters.lastBatchSize,
+        idempotentReplays: counters.idempotentReplays,
         writerRestarts: writer.restarts,
         readsTotal: readers.readsTotal,
         readThreads: readers.threads,

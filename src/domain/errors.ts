@@ -14,7 +14,10 @@ export const ERROR_CODES = {
   BLOCKED: 'The task still has open blockers, so it cannot be started or completed yet.',
   LEASE_LOST:
     'The lease presented is no longer the task’s current lease: it expired, was released, or the task was reclaimed.',
-  FORBIDDEN: 'The bearer token is bound to another agent than the one the call acts as.',
+  FORBIDDEN:
+    'The bearer token may not do this: it is bound to another agent than the call names, or the task, comment or link belongs to another agent.',
+  IDEMPOTENCY_CONFLICT:
+    'The idempotency_key was already used by this agent for a different write (other tool or other arguments).',
   FEATURE_DISABLED: 'The operation needs a feature that this server has switched off.',
   OVERLOADED: 'The writer queue is full; nothing was written. Retry after a short back-off.',
   UNAVAILABLE:
@@ -115,6 +118,7 @@ export const errors = {
         ' Nothing was written. Stop working on it; claim it again with claim_next_task if it is still ready.',
     ),
   forbidden: (message: string) => new TaskBoardError('FORBIDDEN', message),
+  idempotencyConflict: (message: string) => new TaskBoardError('IDEMPOTENCY_CONFLICT', message),
   featureDisabled: (message: string) => new TaskBoardError('FEATURE_DISABLED', message),
   overloaded: (limit: number) =>
     new TaskBoardError(

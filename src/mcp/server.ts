@@ -26,6 +26,8 @@ const INSTRUCTIONS = [
   'board only. A claim answers a lease_id: pass it to heartbeat_task before lease_expires_at, and on update_task,',
   'move_task, add_comment and add_link to fence them (LEASE_LOST once someone else holds the task); lease_seconds',
   'sets a lease’s length.',
+  'Every tool that writes takes an optional idempotency_key (e.g. a UUID): after a timeout, retry with the same key',
+  'and the same arguments and the change is applied once.',
   'Failed calls return isError with {"error": {"code", "message"}}: the message says what to change.',
 ].join(' ');
 

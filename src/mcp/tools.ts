@@ -239,7 +239,8 @@ function prepareArgs(def: ToolDef, raw: unknown, session: McpSessionContext): un
     throw domainErrors.invalidArgument(describeIssues(issues, known));
   }
   const data = parsed.data as JsonObject;
-  if (agent !== undefined && def.identity) {
+  // Operators may act as any agent.
+  if (agent !== undefined && !session.operator && def.identity) {
     for (const field of def.identity) {
       const given = data[field];
       if (typeof given !== 'string') continue;
@@ -256,7 +257,12 @@ export function registerTools(
   session: McpSessionContext,
   clientLog: ClientLog,
 ): void {
-  const { board, config, logger, metrics } = deps;
+  const { config, logger, metrics } = deps;
+  // Writes from a session bound to an agent run on its behalf: the writer checks ownership against it.
+  const board =
+    session.agent === undefined
+      ? deps.board
+      : deps.board.actingAs({ agent: session.agent, operator: session.operator === true });
   const choices = sessionToolsetChoices(config.toolsets, session);
   const catalogue = toolCatalogue(board.historyEnabled, choices);
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { schemas } from '../domain/schemas.js';
 import { commentShape, deleteShape } from './shapes.js';
+import { writeInputs } from '../core/write-inputs.js';
 import { defineTool, type ToolDef } from './types.js';
 
 /** Comment tools: the running conversation on a task (progress notes, questions, hand-off context). */
@@ -9,7 +10,7 @@ export const commentTools: ToolDef[] = [
     name: 'add_comment',
     title: 'Add comment',
     description: 'Comment on a task: progress, findings, notes for the next agent.',
-    input: schemas.addComment,
+    input: writeInputs.addComment,
     output: commentShape,
     resultDoc: 'The created comment.',
     errors: ['NOT_FOUND', 'LEASE_LOST', 'FORBIDDEN'],
@@ -24,7 +25,7 @@ export const commentTools: ToolDef[] = [
     name: 'update_comment',
     title: 'Update comment',
     description: "Change a comment's text.",
-    input: schemas.updateComment,
+    input: writeInputs.updateComment,
     output: commentShape,
     resultDoc: 'The comment after the change.',
     errors: ['NOT_FOUND'],
@@ -37,7 +38,7 @@ export const commentTools: ToolDef[] = [
     name: 'delete_comment',
     title: 'Delete comment',
     description: 'Delete a comment for good.',
-    input: schemas.commentId,
+    input: writeInputs.deleteComment,
     output: deleteShape,
     resultDoc: '`{ success: true, id, message }`.',
     errors: ['NOT_FOUND'],
@@ -88,7 +89,7 @@ export const commentTools: ToolDef[] = [
     name: 'move_comment',
     title: 'Move comment',
     description: 'Move a comment to another task.',
-    input: schemas.moveComment,
+    input: writeInputs.moveComment,
     output: commentShape,
     resultDoc: 'The comment on its new task.',
     errors: ['NOT_FOUND'],

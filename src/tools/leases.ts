@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { schemas } from '../domain/schemas.js';
 import type { Task } from '../domain/types.js';
 import { taskShape } from './shapes.js';
+import { writeInputs } from '../core/write-inputs.js';
 import { defineTool, type ToolAnswer, type ToolDef } from './types.js';
 
 const claimShape = z.looseObject({
@@ -46,7 +47,7 @@ export const leaseTools: ToolDef[] = [
     title: 'Claim next ready task',
     description:
       'Claim your best ready task (or an unassigned one of queue_name, or task_id): working under a lease; heartbeat_task before lease_expires_at.',
-    input: schemas.claimNextTask,
+    input: writeInputs.claimNextTask,
     output: claimShape,
     resultDoc:
       '`{ claimed, task, lease_id, lease_expires_at, message }`; `claimed: false` with `task: null` when nothing is ready.',
@@ -67,7 +68,7 @@ export const leaseTools: ToolDef[] = [
     name: 'heartbeat_task',
     title: 'Extend lease',
     description: 'Extend your lease on a task. LEASE_LOST: it was reclaimed; stop.',
-    input: schemas.heartbeatTask,
+    input: writeInputs.heartbeatTask,
     output: taskShape,
     resultDoc: 'The task with its new `lease_expires_at`.',
     errors: ['NOT_FOUND', 'LEASE_LOST', 'FORBIDDEN'],
@@ -81,7 +82,7 @@ export const leaseTools: ToolDef[] = [
     name: 'release_task',
     title: 'Release claim',
     description: 'Give a claimed task back (idle, still yours); reason becomes a comment.',
-    input: schemas.releaseTask,
+    input: writeInputs.releaseTask,
     output: taskShape,
     resultDoc: 'The task, idle, without a lease.',
     errors: ['NOT_FOUND', 'LEASE_LOST', 'FORBIDDEN'],
@@ -95,7 +96,7 @@ export const leaseTools: ToolDef[] = [
     name: 'requeue_task',
     title: 'Requeue task',
     description: 'Make a dead-lettered task claimable again.',
-    input: schemas.requeueTask,
+    input: writeInputs.requeueTask,
     output: taskShape,
     resultDoc: 'The task, idle and not dead-lettered.',
     errors: ['NOT_FOUND', 'CONFLICT', 'FORBIDDEN'],

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { schemas } from '../domain/schemas.js';
 import { deleteShape, linkShape } from './shapes.js';
+import { writeInputs } from '../core/write-inputs.js';
 import { defineTool, type ToolDef } from './types.js';
 
 /** Link tools: references to the artifacts of a task (pull requests, documents, files, builds). */
@@ -9,7 +10,7 @@ export const linkTools: ToolDef[] = [
     name: 'add_link',
     title: 'Add link',
     description: 'Attach a link (URL, path, PR) to a task.',
-    input: schemas.addLink,
+    input: writeInputs.addLink,
     output: linkShape,
     resultDoc: 'The created link.',
     errors: ['NOT_FOUND', 'LEASE_LOST', 'FORBIDDEN'],
@@ -24,7 +25,7 @@ export const linkTools: ToolDef[] = [
     name: 'update_link',
     title: 'Update link',
     description: "Change a link's URL or description.",
-    input: schemas.updateLink,
+    input: writeInputs.updateLink,
     output: linkShape,
     resultDoc: 'The link after the change.',
     errors: ['NOT_FOUND'],
@@ -37,7 +38,7 @@ export const linkTools: ToolDef[] = [
     name: 'delete_link',
     title: 'Delete link',
     description: 'Delete a link for good.',
-    input: schemas.linkId,
+    input: writeInputs.deleteLink,
     output: deleteShape,
     resultDoc: '`{ success: true, id, message }`.',
     errors: ['NOT_FOUND'],

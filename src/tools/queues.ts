@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { schemas } from '../domain/schemas.js';
 import { pageFields, queueStatsShape, queueSummaryShape, taskShape } from './shapes.js';
+import { writeInputs } from '../core/write-inputs.js';
 import { defineTool, type ToolDef } from './types.js';
 
 /** Queue tools: team queues (dev, product, qa, ...) that group tasks independently of who is assigned. */
@@ -41,7 +42,7 @@ export const queueTools: ToolDef[] = [
     name: 'add_task_to_queue',
     title: 'Add task to queue',
     description: 'Put a task in a team queue.',
-    input: schemas.addTaskToQueue,
+    input: writeInputs.addTaskToQueue,
     output: taskShape,
     resultDoc: 'The task with its new `queue_name`.',
     errors: ['NOT_FOUND'],
@@ -54,7 +55,7 @@ export const queueTools: ToolDef[] = [
     name: 'remove_task_from_queue',
     title: 'Remove task from queue',
     description: 'Take a task out of its queue.',
-    input: schemas.removeTaskFromQueue,
+    input: writeInputs.removeTaskFromQueue,
     output: taskShape,
     resultDoc: 'The task with `queue_name: null`.',
     errors: ['NOT_FOUND'],
@@ -67,7 +68,7 @@ export const queueTools: ToolDef[] = [
     name: 'move_task_to_queue',
     title: 'Move task to queue',
     description: 'Move a task to another queue; assignee kept.',
-    input: schemas.moveTaskToQueue,
+    input: writeInputs.moveTaskToQueue,
     output: taskShape,
     resultDoc: 'The task with its new `queue_name`.',
     errors: ['NOT_FOUND'],
@@ -106,7 +107,7 @@ export const queueTools: ToolDef[] = [
     name: 'clear_queue',
     title: 'Clear queue',
     description: 'Take every task out of a queue.',
-    input: schemas.queueName,
+    input: writeInputs.clearQueue,
     output: z.looseObject({
       queue_name: z.string().describe('The queue'),
       tasks_cleared: z.number().int().describe('Tasks taken out of the queue'),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { schemas } from '../domain/schemas.js';
 import { taskShape, taskTreeShape } from './shapes.js';
+import { writeInputs } from '../core/write-inputs.js';
 import { defineTool, type ToolDef } from './types.js';
 
 /** Subtask tools: break work down and see it as a tree. A parent's status rolls up from its subtasks. */
@@ -9,7 +10,7 @@ export const subtaskTools: ToolDef[] = [
     name: 'create_subtask',
     title: 'Create subtask',
     description: "Create a subtask (it joins the parent's queue). The parent's status follows its subtasks.",
-    input: schemas.createSubtask,
+    input: writeInputs.createSubtask,
     output: taskShape,
     resultDoc: 'The created subtask.',
     errors: ['NOT_FOUND', 'DEPENDENCY_CYCLE', 'FORBIDDEN'],
@@ -68,7 +69,7 @@ export const subtaskTools: ToolDef[] = [
     name: 'move_subtask',
     title: 'Move subtask',
     description: 'Move a task under another parent, or to the top level.',
-    input: schemas.moveSubtask,
+    input: writeInputs.moveSubtask,
     output: taskShape,
     resultDoc:
       'The moved task. The text block keeps TinyTask’s wording: `Task #<id> moved to parent #<parent>` (or `moved to ' +

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { schemas } from '../domain/schemas.js';
 import { deleteShape, pageFields, taskDetailShape, taskShape } from './shapes.js';
+import { writeInputs } from '../core/write-inputs.js';
 import { defineTool, type ToolDef } from './types.js';
 
 /** Task tools: create, read, change, list, claim and hand off tasks. */
@@ -10,7 +11,7 @@ export const taskTools: ToolDef[] = [
     title: 'Create task',
     description:
       'Create a task for an agent (assigned_to) or a team queue; parent_task_id makes a subtask. Returns it.',
-    input: schemas.createTask,
+    input: writeInputs.createTask,
     output: taskShape,
     resultDoc: 'The created task.',
     errors: ['NOT_FOUND', 'DEPENDENCY_CYCLE', 'FORBIDDEN'],
@@ -25,7 +26,7 @@ export const taskTools: ToolDef[] = [
     name: 'update_task',
     title: 'Update task',
     description: 'Change the fields given; status "complete" finishes your work.',
-    input: schemas.updateTask,
+    input: writeInputs.updateTask,
     output: taskShape,
     resultDoc: 'The task after the change.',
     errors: ['NOT_FOUND', 'CYCLE', 'DEPENDENCY_CYCLE', 'BLOCKED', 'LEASE_LOST', 'CONFLICT', 'FORBIDDEN'],
@@ -56,7 +57,7 @@ export const taskTools: ToolDef[] = [
     name: 'delete_task',
     title: 'Delete task',
     description: 'Delete a task with its subtasks, comments and links, for good.',
-    input: schemas.taskId,
+    input: writeInputs.deleteTask,
     output: deleteShape,
     resultDoc: '`{ success: true, id, message }`.',
     errors: ['NOT_FOUND'],
@@ -75,7 +76,7 @@ export const taskTools: ToolDef[] = [
     name: 'archive_task',
     title: 'Archive task',
     description: 'Hide a finished task from lists and queues, keeping it.',
-    input: schemas.taskId,
+    input: writeInputs.archiveTask,
     output: taskShape,
     resultDoc: 'The archived task (`archived_at` set). Archiving an archived task changes nothing.',
     errors: ['NOT_FOUND'],
@@ -156,7 +157,7 @@ export const taskTools: ToolDef[] = [
     name: 'signup_for_task',
     title: 'Claim next task',
     description: "Claim your top idle unblocked task (TinyTask's claim; see claim_next_task).",
-    input: schemas.signupForTask,
+    input: writeInputs.signupForTask,
     output: z.looseObject({
       claimed: z.boolean().describe('Whether a task was claimed'),
       task: taskShape.nullable().describe('The claimed task (now working), or null'),
@@ -187,7 +188,7 @@ export const taskTools: ToolDef[] = [
     name: 'move_task',
     title: 'Hand off task',
     description: 'Hand your task to another agent with a comment on what is done and left.',
-    input: schemas.moveTask,
+    input: writeInputs.moveTask,
     output: taskShape,
     resultDoc: 'The task after the hand-off (assigned to `new_agent`, idle).',
     errors: ['NOT_FOUND', 'NOT_ASSIGNEE', 'CONFLICT', 'LEASE_LOST', 'FORBIDDEN'],

@@ -19,6 +19,8 @@ export interface WriteAnswer {
   value: unknown;
   changes: ChangeSet;
   counts: Partial<CoordinationCounts>;
+  /** Answered from the write's idempotency key; nothing was written. */
+  replayed?: true;
 }
 
 export type CheckpointResult = { busy: number; log: number; checkpointed: number };
@@ -133,6 +135,7 @@ export class WriterClient implements Writer {
                 value: msg.value,
                 changes: msg.changes ?? EMPTY_CHANGES,
                 counts: msg.counts ?? {},
+                ...(msg.replayed ? { replayed: true as const } : {}),
               }),
             );
             return;
@@ -374,7 +377,13 @@ export class InlineWriter implements Writer {
           if (!p) continue;
           this.waiting.delete(r.id);
           if (p.write) this.writesInFlight -= 1;
-          if (r.ok) p.resolve({ value: r.value, changes: r.changes, counts: r.counts });
+          if (r.ok)
+            p.resolve({
+              value: r.value,
+              changes: r.changes,
+              counts: r.counts,
+              ...(r.replayed ? { replayed: true as const } : {}),
+            });
           else p.reject(TaskBoardError.fromPlain(r.error));
         }
         try {

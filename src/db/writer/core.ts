@@ -3,6 +3,7 @@ import type { Connection } from '../connection.js';
 import type { BatchStats, CoordinationCounts } from '../protocol.js';
 import { WriterClock } from './clock.js';
 import { GroupCommitter, type WriteReply } from './group-commit.js';
+import { createWriteGate } from './gate.js';
 import { createWriteHandlers } from './handlers.js';
 import { ReaperSchedule } from './reaper.js';
 
@@ -22,6 +23,7 @@ export interface WriterCoreOptions {
   batchMax: number;
   leaseSeconds: number;
   maxAttempts: number;
+  idempotencyTtlSeconds: number;
 }
 
 /**
@@ -30,12 +32,17 @@ export interface WriterCoreOptions {
  */
 export function createWriterCore(db: Connection, options: WriterCoreOptions, sink: WriterCoreSink) {
   const clock = new WriterClock();
-  const handlers = createWriteHandlers(db, {
-    enableHistory: options.enableHistory,
-    leaseSeconds: options.leaseSeconds,
-    maxAttempts: options.maxAttempts,
-    clock,
-  });
+  // Every command passes the gate (idempotency keys, ownership) around its handler.
+  const handlers = createWriteGate(
+    db,
+    createWriteHandlers(db, {
+      enableHistory: options.enableHistory,
+      leaseSeconds: options.leaseSeconds,
+      maxAttempts: options.maxAttempts,
+      clock,
+    }),
+    { idempotencyTtlSeconds: options.idempotencyTtlSeconds, now: () => clock.now() },
+  );
   const committer: GroupCommitter = new GroupCommitter(db, handlers, options.batchMax, {
     replies(replies, stats) {
       const answered: AnsweredReply[] = [];

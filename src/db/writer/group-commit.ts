@@ -22,6 +22,8 @@ export type WriteReply =
       value: unknown;
       changes: ChangeSet;
       counts: Partial<CoordinationCounts>;
+      /** Answered from the command's idempotency key; nothing was written. */
+      replayed?: true;
       /** Set on the reply of a reap: whether expired leases were left for the next run. */
       reaped?: { more: boolean };
     }
@@ -96,6 +98,7 @@ export class GroupCommitter {
     const replies: WriteReply[] = [];
     try {
       this.begin.run();
+      this.handlers.housekeeping?.();
       for (const item of items) {
         if (item.kind === 'crash') {
           if (this.sink.crash) this.sink.crash();

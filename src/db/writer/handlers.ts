@@ -37,11 +37,25 @@ export interface WriteOutcome {
   value: unknown;
   changes: ChangeSet;
   counts: Partial<CoordinationCounts>;
+  /** The answer was stored under the command's idempotency key; nothing was written this time. */
+  replayed?: true;
 }
 
 export interface WriteHandlers {
   /** Runs one command on the open transaction. Throws a TaskBoardError when a rule refuses it. */
   execute(command: WriteCommand): WriteOutcome;
+  /**
+   * The stored spelling of an agent name (agent names match case-insensitively, see agentKey); a name never seen
+   * is recorded as written, trimmed. Used on every command's agent-name arguments and on the caller's name.
+   */
+  storedAgentName(name: string): string;
+  /** `command` with every agent-name argument in its stored spelling. */
+  withStoredAgentNames(command: WriteCommand): WriteCommand;
+  /**
+   * Upkeep run at the start of every batch, inside its transaction (e.g. sweeping expired idempotency keys). Must
+   * be cheap when there is nothing to do, and must not throw: a failure would fail the batch's writes.
+   */
+  housekeeping?(): void;
   /**
    * The lease reaper, on the open transaction: expired `working` tasks go back to `idle` (same assignee) with a
    * system comment and history entry; past the attempt limit they are dead-lettered. Value: `{ expired, more }`.
@@ -892,8 +906,11 @@ export function createWriteHandlers(db: Connection, opts: WriteHandlerOptions): 
   }
 
   return {
+    storedAgentName: agent,
+    withStoredAgentNames,
     execute(command) {
       const changes = new ChangeTracker();
+      // Idempotent: the gate already stored the names; a direct caller gets the same rule.
       const value = run(withStoredAgentNames(command), clockNow(), changes);
       return { value, changes: changes.toChangeSet(), counts: changes.counts };
     },

@@ -48,7 +48,14 @@ function start(): void {
       for (const r of replies) {
         responses.push(
           r.ok
-            ? { kind: 'ok', id: r.id, value: r.value, changes: r.changes, counts: r.counts }
+            ? {
+                kind: 'ok',
+                id: r.id,
+                value: r.value,
+                changes: r.changes,
+                counts: r.counts,
+                ...(r.replayed ? { replayed: true } : {}),
+              }
             : { kind: 'error', id: r.id, error: r.error },
         );
       }

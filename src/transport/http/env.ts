@@ -4,7 +4,7 @@ import { sessionToolsetChoices, toolCatalogue } from '../../mcp/tools.js';
 import type { McpDeps, McpSessionContext } from '../../mcp/types.js';
 import { parseToolsetList } from '../../tools/toolsets.js';
 import { type HttpContext, sendJsonRpcError } from './adapter.js';
-import type { Credential } from './security.js';
+import { sessionContextOf, type Credential } from './security.js';
 import type { SessionRegistry } from './sessions.js';
 
 /** What the HTTP route handlers share for the life of one server. */
@@ -42,19 +42,16 @@ export function admitNewSession(ctx: HttpContext, env: HttpEnv): boolean {
 }
 
 /**
- * What a new MCP server for this request is bound to: the token's agent and toolsets, and the toolsets the
+ * What a new MCP server for this request is bound to: the token's agent, role and toolsets, and the toolsets the
  * connection asked for (`?toolsets=worker,planner`). Answers 400 (-32602) and returns undefined when the query
  * names an unknown toolset or leaves no tool at all.
  */
-export function sessionContextOf(
+export function sessionFor(
   ctx: HttpContext,
   env: HttpEnv,
   credential: Credential | undefined,
 ): McpSessionContext | undefined {
-  const context: McpSessionContext = {
-    ...(credential?.agent ? { agent: credential.agent } : {}),
-    ...(credential?.toolsets ? { tokenToolsets: credential.toolsets } : {}),
-  };
+  const context: McpSessionContext = sessionContextOf(credential);
   const asked = new URLSearchParams(ctx.query).getAll('toolsets');
   if (asked.length > 0) {
     const parsed = parseToolsetList(asked.join(','));

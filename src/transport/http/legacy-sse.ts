@@ -15,7 +15,7 @@ import {
   send,
   sendJsonRpcError,
 } from './adapter.js';
-import { admitNewSession, sessionContextOf, type HttpEnv } from './env.js';
+import { admitNewSession, sessionFor, type HttpEnv } from './env.js';
 import type { Credential } from './security.js';
 import type { Session } from './sessions.js';
 import { mediaType } from './streamable.js';
@@ -114,7 +114,7 @@ export async function openSseSession(
   env: HttpEnv,
   credential: Credential | undefined,
 ): Promise<void> {
-  const context = sessionContextOf(ctx, env, credential);
+  const context = sessionFor(ctx, env, credential);
   if (!context || !admitNewSession(ctx, env)) return;
   const id = randomUUID();
   const stream = new ResponseStream(ctx, 200, [

@@ -20,7 +20,7 @@ import {
   sendWebResponse,
 } from './adapter.js';
 import { type DirectSink, McpHttpTransport } from './direct.js';
-import { admitNewSession, sessionContextOf, type HttpEnv } from './env.js';
+import { admitNewSession, sessionFor, type HttpEnv } from './env.js';
 import type { Credential } from './security.js';
 import type { Session } from './sessions.js';
 
@@ -302,7 +302,7 @@ export async function handleMcp(
     }
     return;
   }
-  const context = sessionContextOf(ctx, env, credential);
+  const context = sessionFor(ctx, env, credential);
   if (!context || !admitNewSession(ctx, env)) return;
   await initializeSession(ctx, env, credential, context, webRequest(ctx, sdkAccept), parsed, delivery);
 }
@@ -573,7 +573,7 @@ async function handleStateless(
   parsedBody: unknown,
   delivery: Delivery,
 ): Promise<void> {
-  const context = sessionContextOf(ctx, env, credential);
+  const context = sessionFor(ctx, env, credential);
   if (!context) return;
   const transport = newTransport(env);
   const server = createMcpServer(env.deps, context);
