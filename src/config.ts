@@ -158,6 +158,16 @@ export const SETTINGS = {
     default: '5000',
     doc: 'Milliseconds that in-flight calls get to finish on SIGTERM/SIGINT before sessions are closed.',
   },
+  TINYTASK_MAX_WAITERS: {
+    schema: int('TINYTASK_MAX_WAITERS', 1, 1_000_000),
+    default: '10000',
+    doc: '`wait_for_task` calls held at once at most; past it a wait fails at once with `OVERLOADED`. An idle waiter costs a timer and a few hundred bytes.',
+  },
+  TINYTASK_WAIT_WATCH_MS: {
+    schema: int('TINYTASK_WAIT_WATCH_MS', 0, 60_000),
+    default: '100',
+    doc: "While at least one `wait_for_task` waits, the writer checks `PRAGMA data_version` this often (milliseconds) to notice writes made by other processes on the same database file (several stdio servers sharing one board). `0` turns it off: waits then wake only for this process's writes.",
+  },
   TINYTASK_PAGE_SIZE: {
     schema: int('TINYTASK_PAGE_SIZE', 1, 1000),
     default: '100',
@@ -191,6 +201,8 @@ export interface Config {
   authTokensFile: string | undefined;
   shutdownTimeoutMs: number;
   pageSize: number;
+  maxWaiters: number;
+  waitWatchMs: number;
   /** Warnings found while parsing (e.g. deprecated values), logged once the logger exists. */
   warnings: string[];
 }
@@ -262,6 +274,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authTokensFile,
     shutdownTimeoutMs: values.TINYTASK_SHUTDOWN_TIMEOUT as number,
     pageSize: values.TINYTASK_PAGE_SIZE as number,
+    maxWaiters: values.TINYTASK_MAX_WAITERS as number,
+    waitWatchMs: values.TINYTASK_WAIT_WATCH_MS as number,
     warnings,
   };
 }

@@ -22,6 +22,9 @@ export const LIMITS = {
   listLimit: 1_000,
   listLimitDefault: 100,
   offset: 1_000_000_000,
+  waitSecondsMin: 1,
+  waitSecondsMax: 60,
+  waitSecondsDefault: 25,
 } as const;
 
 /**
@@ -235,6 +238,27 @@ export const schemas = {
     agent_name: agentName('agent_name', 'Agent claiming its highest-priority idle task'),
   }),
 
+  waitForTask: z.strictObject({
+    agent_name: agentName('agent_name', 'Agent waiting for work: tasks assigned to it wake the wait'),
+    queue_name: queueName(
+      'queue_name',
+      'Also wake for unassigned tasks in this team queue (the tasks claim_next_task would take)',
+    ).optional(),
+    timeout_seconds: integer(
+      LIMITS.waitSecondsMin,
+      LIMITS.waitSecondsMax,
+      `timeout_seconds must be an integer from ${LIMITS.waitSecondsMin} to ${LIMITS.waitSecondsMax}`,
+    )
+      .describe(
+        `Longest wait in seconds (${LIMITS.waitSecondsMin}–${LIMITS.waitSecondsMax}, default ${LIMITS.waitSecondsDefault}); keep it below your client's request timeout`,
+      )
+      .optional(),
+    claim: flag(
+      'claim',
+      'Claim the task with a lease as claim_next_task does (default false: only report it)',
+    ).optional(),
+  }),
+
   moveTask: z.strictObject({
     task_id: id('task_id', 'Task to hand off'),
     current_agent: agentName('current_agent', 'The task’s current assignee (checked)'),
@@ -319,6 +343,7 @@ export type MoveSubtaskInput = InputOf<'moveSubtask'>;
 export type GetMyQueueInput = InputOf<'getMyQueue'>;
 export type SignupForTaskInput = InputOf<'signupForTask'>;
 export type MoveTaskInput = InputOf<'moveTask'>;
+export type WaitForTaskInput = InputOf<'waitForTask'>;
 export type QueueNameInput = InputOf<'queueName'>;
 export type AddTaskToQueueInput = InputOf<'addTaskToQueue'>;
 export type RemoveTaskFromQueueInput = InputOf<'removeTaskFromQueue'>;

@@ -119,6 +119,18 @@ export interface ClearQueueResult {
 /** `signup_for_task`: the claimed task, or null when nothing could be claimed. */
 export type ClaimResult = Task | null;
 
+/**
+ * `wait_for_task`: the ready task (claimed when asked) or null. `outcome` says why the wait ended: `ready` or
+ * `claimed` with a task; `timeout` (nothing became ready in time), `cancelled` (the request or session ended) or
+ * `shutdown` (the server is stopping) without one.
+ */
+export interface WaitResult {
+  task: Task | null;
+  claimed: boolean;
+  outcome: 'ready' | 'claimed' | 'timeout' | 'cancelled' | 'shutdown';
+  waited_ms: number;
+}
+
 /** What a write changed, so subscribers of the affected resources can be told. */
 export interface ChangeSet {
   tasks: number[];

@@ -48,13 +48,28 @@ export function createMcpServer(deps: McpDeps, session: McpSessionContext = {}):
     jsonSchemaValidator: (sharedValidator ??= new AjvJsonSchemaValidator()),
   });
   const clientLog = installClientLog(server);
-  registerTools(server, deps, session, clientLog);
+  const sessionEnd = new AbortController();
+  sessionEnds.set(server, sessionEnd);
+  registerTools(server, deps, session, clientLog, sessionEnd.signal);
   registerResources(server, deps);
   registerPrompts(server, deps);
   registerCompletions(server, deps);
   const unsubscribeAll = registerSubscriptions(server, deps.board, deps.logger);
-  chainOnClose(server, unsubscribeAll);
+  chainOnClose(server, () => {
+    sessionEnd.abort();
+    unsubscribeAll();
+  });
   return server;
+}
+
+const sessionEnds = new WeakMap<Server, AbortController>();
+
+/**
+ * Ends the session's long-held calls (`wait_for_task`) at once, before the server itself closes: a session that is
+ * going away (stdin ended) answers its waits now instead of holding its shutdown until their timeouts.
+ */
+export function endSessionWaits(server: Server): void {
+  sessionEnds.get(server)?.abort();
 }
 
 /**

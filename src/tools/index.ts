@@ -5,8 +5,9 @@ import { queueTools } from './queues.js';
 import { subtaskTools } from './subtasks.js';
 import { taskTools } from './tasks.js';
 import type { ToolDef } from './types.js';
+import { waitTools } from './wait.js';
 
-/** Every tool in the order tools/list shows them: TinyTask's 30, then get_task_history. */
+/** Every tool in the order tools/list shows them: TinyTask's 30, get_task_history, then the coordination tools. */
 export const allTools: readonly ToolDef[] = [
   ...taskTools,
   ...subtaskTools,
@@ -14,6 +15,7 @@ export const allTools: readonly ToolDef[] = [
   ...commentTools,
   ...linkTools,
   ...historyTools,
+  ...waitTools,
 ];
 
 /** The tools a server offers: history tools only when the board records history. */
@@ -21,4 +23,4 @@ export function toolsFor(historyEnabled: boolean): readonly ToolDef[] {
   return allTools.filter((t) => historyEnabled || !t.requiresHistory);
 }
 
-export type { ToolDef, ToolAnswer } from './types.js';
+export type { ToolAnswer, ToolContext, ToolDef } from './types.js';

@@ -5,6 +5,7 @@ import { openWriterConnection, optimize, type Connection } from '../connection.j
 import { migrate } from '../migrate.js';
 import type { BatchStats, WriteCommand, WriterOptions, WriterRequest, WriterResponse } from '../protocol.js';
 import { workerExecArgv, workerModule, type WorkerModule } from '../worker-url.js';
+import { DataVersionWatch } from './data-version.js';
 import { CheckpointPolicy, GroupCommitter, type WriteReply } from './group-commit.js';
 import { createWriteHandlers } from './handlers.js';
 
@@ -17,6 +18,8 @@ export type CheckpointResult = { busy: number; log: number; checkpointed: number
 
 export interface WriterEvents {
   batch(stats: BatchStats): void;
+  /** Another process committed to the database file (reported only while watching). */
+  external?(): void;
   log(
     level: 'trace' | 'debug' | 'info' | 'warn' | 'error',
     msg: string,
@@ -31,6 +34,8 @@ export interface Writer {
   /** A real (empty) write transaction. */
   ping(): Promise<void>;
   checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): Promise<CheckpointResult>;
+  /** Check for other processes' commits every `intervalMs` (0 stops); each is reported as `events.external`. */
+  watchForeignCommits(intervalMs: number): void;
   /** Fault injection: kill the writer in the middle of the next batch. */
   crash(): Promise<void>;
   close(): Promise<void>;
@@ -75,6 +80,8 @@ export class WriterClient implements Writer {
   private backoffMs = RESTART_BACKOFF_MIN_MS;
   private restartTimer: NodeJS.Timeout | null = null;
   private closing: Promise<void> | null = null;
+  /** The watch interval asked for; a restarted thread gets it again. */
+  private watchMs = 0;
   writesInFlight = 0;
   writesOverloaded = 0;
   restarts = 0;
@@ -108,6 +115,8 @@ export class WriterClient implements Writer {
             this.everReady = true;
             this.readyAt = Date.now();
             if (this.state === 'starting') this.state = 'ready';
+            if (this.watchMs > 0)
+              worker.postMessage({ kind: 'watch', intervalMs: this.watchMs } satisfies WriterRequest);
             this.flush();
             resolve(msg.schemaVersion);
             return;
@@ -125,6 +134,9 @@ export class WriterClient implements Writer {
             return;
           case 'batch':
             this.events.batch(msg.stats);
+            return;
+          case 'external':
+            this.events.external?.();
             return;
           case 'log':
             this.events.log(msg.level, msg.msg, msg.data);
@@ -263,6 +275,12 @@ export class WriterClient implements Writer {
     return (await this.request((id) => ({ kind: 'checkpoint', id, mode }), false)).value as CheckpointResult;
   }
 
+  watchForeignCommits(intervalMs: number): void {
+    this.watchMs = intervalMs;
+    if (this.worker && this.state === 'ready')
+      this.worker.postMessage({ kind: 'watch', intervalMs } satisfies WriterRequest);
+  }
+
   async crash(): Promise<void> {
     if (!this.options.allowFaultInjection)
       throw errors.featureDisabled('Fault injection is not enabled on this board.');
@@ -311,6 +329,7 @@ export class InlineWriter implements Writer {
   private db: Connection | null = null;
   private committer: GroupCommitter | null = null;
   private checkpoints: CheckpointPolicy | null = null;
+  private foreignCommits: DataVersionWatch | null = null;
   private readonly waiting = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
@@ -337,6 +356,11 @@ export class InlineWriter implements Writer {
       throw err;
     }
     this.db = db;
+    this.foreignCommits = new DataVersionWatch(
+      db,
+      () => this.events.external?.(),
+      (err) => this.events.log('warn', 'data_version check failed', { error: (err as Error).message }),
+    );
     const checkpoints = new CheckpointPolicy(db, { walPath: `${this.options.dbPath}-wal` });
     this.checkpoints = checkpoints;
     this.committer = new GroupCommitter(
@@ -391,6 +415,10 @@ export class InlineWriter implements Writer {
     return this.checkpoints.run(mode);
   }
 
+  watchForeignCommits(intervalMs: number): void {
+    if (!this.closed) this.foreignCommits?.set(intervalMs);
+  }
+
   async crash(): Promise<void> {
     throw errors.featureDisabled('Inline mode has no writer thread to crash.');
   }
@@ -398,6 +426,7 @@ export class InlineWriter implements Writer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.foreignCommits?.stop();
     this.committer?.drain();
     if (this.db) {
       optimize(this.db, false);

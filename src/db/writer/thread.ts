@@ -7,6 +7,7 @@ import { errors, toPlainError } from '../../domain/errors.js';
 import { openWriterConnection, optimize, type Connection } from '../connection.js';
 import { migrate } from '../migrate.js';
 import type { WriterOptions, WriterRequest, WriterResponse } from '../protocol.js';
+import { DataVersionWatch } from './data-version.js';
 import { CheckpointPolicy, GroupCommitter } from './group-commit.js';
 import { createWriteHandlers } from './handlers.js';
 
@@ -38,6 +39,17 @@ function start(): void {
   const checkpoints = new CheckpointPolicy(conn, { walPath: `${options.dbPath}-wal` });
   const pingBegin = conn.prepare('BEGIN IMMEDIATE');
   const pingRollback = conn.prepare('ROLLBACK');
+  const foreignCommits = new DataVersionWatch(
+    conn,
+    () => post({ kind: 'external' }),
+    (err) =>
+      post({
+        kind: 'log',
+        level: 'warn',
+        msg: 'data_version check failed',
+        data: { error: toPlainError(err).message },
+      }),
+  );
   let closed = false;
 
   const committer = new GroupCommitter(conn, handlers, options.batchMax, {
@@ -85,6 +97,9 @@ function start(): void {
       case 'write':
         committer.enqueue({ kind: 'write', id: req.id, command: req.command });
         return;
+      case 'watch':
+        foreignCommits.set(req.intervalMs);
+        return;
       case 'crash':
         if (!options.allowFaultInjection) {
           post({
@@ -105,7 +120,7 @@ function start(): void {
     }
   }
 
-  function control(req: Exclude<WriterRequest, { kind: 'bundle' | 'write' | 'crash' }>): unknown {
+  function control(req: Exclude<WriterRequest, { kind: 'bundle' | 'write' | 'crash' | 'watch' }>): unknown {
     switch (req.kind) {
       case 'ping':
         // A real (empty) write transaction: proves the thread answers and the write lock can be taken.
@@ -115,6 +130,7 @@ function start(): void {
       case 'checkpoint':
         return checkpoints.run(req.mode);
       case 'shutdown':
+        foreignCommits.stop();
         committer.drain();
         closed = true;
         optimize(conn, false);

@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { LIMITS, schemas } from '../domain/schemas.js';
+import { taskShape } from './shapes.js';
+import { defineTool, type ToolDef } from './types.js';
+
+/** While a wait is held, a progress notification goes out this often (when the client asked for progress). */
+export const WAIT_PROGRESS_INTERVAL_MS = 5_000;
+
+/** Waiting for work instead of polling for it. */
+export const waitTools: ToolDef[] = [
+  defineTool({
+    name: 'wait_for_task',
+    title: 'Wait for a task',
+    description:
+      'Wait until there is work for you instead of polling: answers as soon as a ready task (idle, not blocked) is ' +
+      'assigned to you, or sits unassigned in queue_name, or with task null after timeout_seconds (default ' +
+      `${LIMITS.waitSecondsDefault}). With claim: true the task is claimed for you with a lease in the same step, ` +
+      'exactly as claim_next_task would (only one waiting agent gets each task). Call it again after an empty ' +
+      'answer. Costs the server almost nothing while it waits; pass a progressToken to get progress notifications.',
+    input: schemas.waitForTask,
+    output: z.looseObject({
+      task: taskShape.nullable().describe('The ready task (claimed when claimed is true), or null'),
+      claimed: z.boolean().describe('Whether the task was claimed for you'),
+      outcome: z
+        .enum(['ready', 'claimed', 'timeout', 'cancelled', 'shutdown'])
+        .describe(
+          'Why the wait ended: ready/claimed (a task), timeout (nothing in time: wait again), shutdown (the server is stopping)',
+        ),
+      waited_ms: z.number().int().describe('How long the server waited, in milliseconds'),
+    }),
+    resultDoc:
+      '`{ task, claimed, outcome, waited_ms }`: `outcome` is `ready` or `claimed` with a task, `timeout` with ' +
+      '`task: null` when nothing became ready in time, `shutdown` when the server is stopping.',
+    errors: ['FORBIDDEN', 'OVERLOADED'],
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
+    identity: ['agent_name'],
+    identityDefaults: ['agent_name'],
+    run: async (board, args, ctx) => {
+      const totalSeconds = args.timeout_seconds ?? LIMITS.waitSecondsDefault;
+      const started = Date.now();
+      const progress = ctx.progress;
+      const note = (): void =>
+        progress?.(
+          Math.min(totalSeconds, Math.floor((Date.now() - started) / 1000)),
+          totalSeconds,
+          `waiting for a ready task for ${args.agent_name}${args.queue_name ? ` or queue ${args.queue_name}` : ''}`,
+        );
+      let ticker: NodeJS.Timeout | undefined;
+      if (progress) {
+        note();
+        ticker = setInterval(note, WAIT_PROGRESS_INTERVAL_MS);
+      }
+      try {
+        const result = await board.waitForTask(args, { signal: ctx.signal });
+        return { structured: { ...result } };
+      } finally {
+        clearInterval(ticker);
+      }
+    },
+  }),
+];
