@@ -20,7 +20,12 @@ export class DataVersionWatch {
     this.stmt = db.prepare('PRAGMA data_version').pluck();
   }
 
+  /**
+   * Starts (or re-times) the watch, or stops it with 0. Starting reports one foreign commit at once: a commit that
+   * landed after the watcher's first look for work but before this baseline was read would otherwise go unseen.
+   */
   set(intervalMs: number): void {
+    const wasOn = this.timer !== null;
     if (this.timer) {
       clearInterval(this.timer);
       this.timer = null;
@@ -34,6 +39,7 @@ export class DataVersionWatch {
     }
     this.timer = setInterval(() => this.tick(), intervalMs);
     this.timer.unref();
+    if (!wasOn) this.onForeignCommit();
   }
 
   stop(): void {
