@@ -73,7 +73,7 @@ const optionalText = (what: string, max: number, description: string) =>
     .describe(description);
 
 export const agentName = (what: string, description: string) => text(what, LIMITS.agentName, description);
-const queueName = (what: string, description: string) => text(what, LIMITS.queueName, description);
+export const queueName = (what: string, description: string) => text(what, LIMITS.queueName, description);
 
 const priority = integer(
   -LIMITS.priority,

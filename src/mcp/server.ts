@@ -17,9 +17,11 @@ export const SERVER_INFO = { name: pkg.name, title: 'TinyTask', version: pkg.ver
 
 const INSTRUCTIONS = [
   'TinyTask is a task board shared by many agents.',
-  'Typical loop: get_my_queue (or signup_for_task to claim your next idle task) → get_task to read it with its',
-  'comments → work, noting progress with add_comment and artifacts with add_link → update_task status "complete",',
-  'or move_task to hand it to another agent with a comment saying what is done and what is left.',
+  'Typical loop: claim_next_task (with your queue_name, if you take team work) claims your next ready task with a',
+  'lease → get_task to read it with its comments → work, noting progress with add_comment and artifacts with',
+  'add_link, and heartbeat_task before the lease expires → update_task status "complete", or move_task to hand it',
+  'to another agent with a comment saying what is done and what is left. Pass the lease_id on writes to the task.',
+  'Nothing to claim? Call wait_for_task with claim true instead of polling: it answers when work arrives.',
   'Break big work down with create_subtask; a parent’s status follows its subtasks.',
   'Failed calls return isError with {"error": {"code", "message"}}: the message says what to change.',
 ].join(' ');
