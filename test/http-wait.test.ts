@@ -86,7 +86,18 @@ describe('wait_for_task over Streamable HTTP', () => {
       }),
     );
     await until(() => s.board.waiters === 1, 'the wait is held');
+    const held = await (await fetch(`${s.url}/metrics`)).text();
+    expect(held).toMatch(/^tinytask_waiters 1$/m);
+    const json = (await (await fetch(`${s.url}/api/metrics`)).json()) as { connections: { waiters: number } };
+    expect(json.connections.waiters).toBe(1);
     req.destroy();
     await until(() => s.board.waiters === 0, 'the waiter is freed', 5_000);
+    const after = await (await fetch(`${s.url}/metrics`)).text();
+    expect(after).toMatch(/^tinytask_waiters 0$/m);
+    expect(after).toMatch(/^tinytask_waits_total\{outcome="cancelled"\} 1$/m);
+    expect(after).toMatch(/^tinytask_waits_total\{outcome="timeout"\} 1$/m);
+    expect(after).toMatch(/^tinytask_waits_total\{outcome="ready"\} 1$/m);
+    expect(after).toMatch(/^tinytask_wait_duration_seconds_count\{outcome="ready"\} 1$/m);
+    expect(after).toMatch(/^tinytask_wait_wakeups_total\{source="change"\} [1-9]/m);
   });
 });
