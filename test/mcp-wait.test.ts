@@ -181,6 +181,37 @@ describe('wait_for_task', () => {
     expect(h.board.waiters).toBe(0);
   });
 
+  it('refuses a wait past TINYTASK_MAX_WAITERS with OVERLOADED, and takes it again once one ends', async () => {
+    const own = await openHarness({ maxWaiters: 2 });
+    try {
+      const { client } = await own.connect();
+      const controller = new AbortController();
+      const first = client
+        .callTool(
+          { name: 'wait_for_task', arguments: { agent_name: 'w1', timeout_seconds: 60 } },
+          undefined,
+          {
+            signal: controller.signal,
+          },
+        )
+        .catch(() => undefined);
+      const second = waitCall(client, { agent_name: 'w2', timeout_seconds: 60 });
+      await until(() => own.board.waiters === 2, 'two waits held');
+      const message = await callErr(client, 'wait_for_task', { agent_name: 'w3' }, 'OVERLOADED');
+      expect(message).toContain('TINYTASK_MAX_WAITERS');
+      controller.abort();
+      await until(() => own.board.waiters === 1, 'one wait ended');
+      await first;
+      const third = waitCall(client, { agent_name: 'w3', timeout_seconds: 60 });
+      await until(() => own.board.waiters === 2, 'the third wait held');
+      own.board.endWaits();
+      expect((await second).outcome).toBe('shutdown');
+      expect((await third).outcome).toBe('shutdown');
+    } finally {
+      await own.close();
+    }
+  });
+
   it('ends every wait with outcome shutdown when the server stops', async () => {
     const own = await openHarness();
     try {

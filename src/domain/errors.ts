@@ -12,7 +12,8 @@ export const ERROR_CODES = {
   CYCLE: 'The change would make a task its own ancestor or its own blocker, directly or through others.',
   FORBIDDEN: 'The bearer token is bound to another agent than the one the call acts as.',
   FEATURE_DISABLED: 'The operation needs a feature that this server has switched off.',
-  OVERLOADED: 'The writer queue is full; nothing was written. Retry after a short back-off.',
+  OVERLOADED:
+    'The writer queue or the waiter limit is full; nothing was written. Retry after a short back-off.',
   UNAVAILABLE:
     'The database thread is restarting or the server is shutting down; nothing was written. Retry.',
   INTERNAL: 'An unexpected fault inside the server. The call may be retried; the server log has the details.',
