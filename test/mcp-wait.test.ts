@@ -92,6 +92,41 @@ describe('wait_for_task', () => {
     expect(m).toBeLessThan(50);
   });
 
+  it('claim: true with 20 waiters racing for 5 new tasks: each task claimed once, and a few claims per task', async () => {
+    const writer = await h.connect();
+    const sessions = await Promise.all(Array.from({ length: 20 }, () => h.connect()));
+    // Settled as they come: the 15 that get nothing end with their sessions (a rejection).
+    const answers = sessions.map(({ client }) =>
+      waitCall(client, { agent_name: 'crowd', timeout_seconds: 30, claim: true }).then(
+        (value) => ({ status: 'fulfilled' as const, value }),
+        (reason: unknown) => ({ status: 'rejected' as const, reason }),
+      ),
+    );
+    await until(() => h.board.waiters === 20, 'twenty waits held');
+    const writesBefore = h.board.stats().writesTotal;
+    const created = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        callOk<{ id: number }>(writer.client, 'create_task', {
+          title: `crowd ${i}`,
+          created_by: 'lead',
+          assigned_to: 'crowd',
+        }),
+      ),
+    );
+    await until(() => h.board.waiters === 15, 'five waits answered');
+    // Claims are writes: the wake-ups cost a few per task, not one per waiter and task (5 × 20).
+    const claimAttempts = h.board.stats().writesTotal - writesBefore - created.length;
+    expect(claimAttempts).toBeLessThanOrEqual(4 * created.length);
+    // The other 15 waits end with their sessions.
+    await Promise.all(sessions.map((c) => c.close()));
+    await until(() => h.board.waiters === 0, 'the other waits freed');
+    const results = await Promise.all(answers);
+    const claimed = results.flatMap((r) => (r.status === 'fulfilled' && r.value.claimed ? [r.value] : []));
+    expect(claimed).toHaveLength(5);
+    expect(new Set(claimed.map((a) => a.task?.id))).toEqual(new Set(created.map((t) => t.id)));
+    for (const a of claimed) expect(a.task).toMatchObject({ status: 'working', assigned_to: 'crowd' });
+  });
+
   it('answers with no task when the timeout passes, on time', async () => {
     const { client } = await h.connect();
     const started = performance.now();

@@ -45,15 +45,15 @@ interface Waiter<T> {
   done: boolean;
   /** A probe for this waiter is running. */
   busy: boolean;
-  /** A wake-up arrived while the probe ran: probe again. */
-  again: boolean;
+  /** The probe running now; a wake-up that finds the waiter busy waits for it, then probes afresh. */
+  probing: Promise<Probed> | undefined;
   /** The timeout fired during a claiming probe: answer when the probe returns. */
   expired: boolean;
   timer: NodeJS.Timeout | undefined;
   detach: (() => void) | undefined;
 }
 
-type Probed = 'found' | 'none' | 'busy' | 'done';
+type Probed = 'found' | 'none' | 'done';
 
 /**
  * The waiters of `wait_for_task`, indexed by agent and by queue. Nothing here polls the database: a waiter is
@@ -70,8 +70,8 @@ export class WaitRegistry<T> {
   private readonly waiters = new Set<Waiter<T>>();
   private readonly byAgent = new Map<string, Set<Waiter<T>>>();
   private readonly byQueue = new Map<string, Set<Waiter<T>>>();
-  /** Keys with a drain running; `true` once another wake-up for the key arrived meanwhile. */
-  private readonly drains = new Map<string, { again: boolean }>();
+  /** Keys with a drain running, with a count of the wake-ups that arrived since it started. */
+  private readonly drains = new Map<string, { epoch: number }>();
   private readonly now: () => number;
   private stopped = false;
 
@@ -101,7 +101,7 @@ export class WaitRegistry<T> {
         startedAt,
         done: false,
         busy: false,
-        again: false,
+        probing: undefined,
         expired: false,
         timer: undefined,
         detach: undefined,
@@ -177,76 +177,90 @@ export class WaitRegistry<T> {
     const key = `${kind}:${name}`;
     const running = this.drains.get(key);
     if (running) {
-      running.again = true;
+      running.epoch += 1;
       return;
     }
-    const state = { again: false };
+    const state = { epoch: 0 };
     this.drains.set(key, state);
     const index = kind === 'a' ? this.byAgent : this.byQueue;
     void (async () => {
       try {
-        do {
-          state.again = false;
+        // Wake-ups up to `covered` are answered: a probe that started after them has seen their commits.
+        let covered = -1;
+        while (covered !== state.epoch) {
           const set = index.get(name);
           if (!set) break;
+          const passStart = state.epoch;
           const lookers: Waiter<T>[] = [];
           const claimers: Waiter<T>[] = [];
           for (const w of set) (w.spec.claim ? claimers : lookers).push(w);
-          await Promise.all([
+          const [, claimsCovered] = await Promise.all([
             Promise.all(lookers.map((w) => this.check(w, false))),
-            this.claimInTurn(claimers),
+            this.claimInTurn(claimers, state),
           ]);
-        } while (state.again);
+          covered = lookers.length > 0 ? Math.min(passStart, claimsCovered) : claimsCovered;
+        }
       } finally {
         this.drains.delete(key);
       }
     })();
   }
 
-  /** Oldest first; stops at the first claimer that finds nothing (nothing ready is left for this key). */
-  private async claimInTurn(claimers: Waiter<T>[]): Promise<void> {
-    for (const w of claimers) if ((await this.check(w, false)) === 'none') return;
+  /**
+   * Oldest first; stops at the first claimer that finds nothing (nothing ready is left for this key). Answers the
+   * wake-up epoch that pass covers: the one current when that last, empty probe started, since it saw every commit
+   * announced before it. A claim's own change arrives while the pass goes on anyway, so it costs no extra pass.
+   */
+  private async claimInTurn(claimers: Waiter<T>[], state: { epoch: number }): Promise<number> {
+    for (const w of claimers) {
+      const startedAt = state.epoch;
+      if ((await this.check(w, false)) === 'none') return startedAt;
+    }
+    return state.epoch;
   }
 
   /**
-   * Probes for one waiter and answers it when a task turns up. The first probe (`initial`) rejects on failure;
-   * later ones report failures to the hook and keep the waiter.
+   * Probes for one waiter and answers it when a task turns up. A waiter already being probed is not probed twice at
+   * once: the caller waits for that probe, then probes again (the running probe may have started before the commit
+   * that woke the caller). The first probe (`initial`) rejects on failure; later ones report failures to the hook
+   * and keep the waiter.
    */
   private async check(w: Waiter<T>, initial: boolean): Promise<Probed> {
+    while (w.probing) await w.probing.catch(() => undefined);
     if (w.done) return 'done';
-    if (w.busy) {
-      w.again = true;
-      return 'busy';
-    }
     w.busy = true;
+    const probing = this.probeOnce(w, initial);
+    w.probing = probing;
     try {
-      do {
-        w.again = false;
-        let task: T | null;
-        try {
-          task = await this.probe(w.spec);
-        } catch (err) {
-          if (initial) throw err;
-          this.hooks.probeFailed?.(err, w.spec);
-          task = null;
-        }
-        if (w.done) {
-          if (task !== null && w.spec.claim) this.hooks.orphaned?.(task, w.spec);
-          return 'done';
-        }
-        if (task !== null) {
-          w.settle({ kind: w.spec.claim ? 'claimed' : 'ready', task, waitedMs: this.now() - w.startedAt });
-          return 'found';
-        }
-        if (w.expired) {
-          this.end(w, 'timeout');
-          return 'done';
-        }
-      } while (w.again);
-      return 'none';
+      return await probing;
     } finally {
+      w.probing = undefined;
       w.busy = false;
     }
+  }
+
+  private async probeOnce(w: Waiter<T>, initial: boolean): Promise<Probed> {
+    let task: T | null;
+    try {
+      task = await this.probe(w.spec);
+    } catch (err) {
+      if (initial) throw err;
+      this.hooks.probeFailed?.(err, w.spec);
+      task = null;
+    }
+    if (w.done) {
+      if (task !== null && w.spec.claim) this.hooks.orphaned?.(task, w.spec);
+      return 'done';
+    }
+    if (task !== null) {
+      w.settle({ kind: w.spec.claim ? 'claimed' : 'ready', task, waitedMs: this.now() - w.startedAt });
+      return 'found';
+    }
+    if (w.expired) {
+      this.end(w, 'timeout');
+      return 'done';
+    }
+    return 'none';
   }
 }
 
