@@ -103,17 +103,26 @@ const REQUIRED: Record<string, string[]> = {
   add_link: ['task_id', 'url'],
 };
 
+/** Tools added after TinyTask, with their arguments. */
+const ADDED_ARGUMENTS: Record<string, string[]> = {
+  get_task_history: ['task_id'],
+  wait_for_task: ['agent_name', 'queue_name', 'timeout_seconds', 'claim'],
+};
+
 describe('the tool surface', () => {
   const withHistory = toolCatalogue(true).descriptors;
   const withoutHistory = toolCatalogue(false).descriptors;
 
-  it('has exactly TinyTask’s 30 tools with TinyTask’s argument names, plus get_task_history with history on', () => {
-    expect(withoutHistory.map((t) => t.name).sort()).toEqual(Object.keys(TINYTASK_ARGUMENTS).sort());
+  it('has exactly TinyTask’s 30 tools with TinyTask’s argument names, plus the added tools (get_task_history with history on)', () => {
+    const added = Object.keys(ADDED_ARGUMENTS);
+    expect(withoutHistory.map((t) => t.name).sort()).toEqual(
+      [...Object.keys(TINYTASK_ARGUMENTS), ...added.filter((n) => n !== 'get_task_history')].sort(),
+    );
     expect(withHistory.map((t) => t.name).sort()).toEqual(
-      [...Object.keys(TINYTASK_ARGUMENTS), 'get_task_history'].sort(),
+      [...Object.keys(TINYTASK_ARGUMENTS), ...added].sort(),
     );
     for (const tool of withHistory) {
-      const expected = tool.name === 'get_task_history' ? ['task_id'] : TINYTASK_ARGUMENTS[tool.name]!;
+      const expected = ADDED_ARGUMENTS[tool.name] ?? TINYTASK_ARGUMENTS[tool.name]!;
       expect(Object.keys(tool.inputSchema.properties ?? {}).sort(), tool.name).toEqual([...expected].sort());
     }
     for (const [name, required] of Object.entries(REQUIRED)) {
