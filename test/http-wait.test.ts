@@ -2,14 +2,7 @@ import { request as httpRequest } from 'node:http';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MCP_ACCEPT, rawSession, startTestServer, type TestServer } from './http-harness.js';
-
-async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+import { until } from './mcp-support.js';
 
 interface WaitAnswer {
   task: { id: number } | null;

@@ -1,22 +1,20 @@
 import { performance } from 'node:perf_hooks';
 import type { CallToolResult, ProgressNotification } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callErr, callOk, expectMatchesOutputSchema, openHarness, type Harness } from './mcp-support.js';
+import {
+  callErr,
+  callOk,
+  expectMatchesOutputSchema,
+  openHarness,
+  until,
+  type Harness,
+} from './mcp-support.js';
 
 interface WaitAnswer {
   task: { id: number; title: string; status: string; assigned_to: string | null } | null;
   claimed: boolean;
   outcome: string;
   waited_ms: number;
-}
-
-/** Resolves once `cond()` holds; polls the in-process state only (no sleeps in assertions). */
-async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
 }
 
 function median(values: number[]): number {
