@@ -1,3 +1,4 @@
+import type { CoordinationCounts } from './db/protocol.js';
 /**
  * A small in-process metrics registry rendered in the Prometheus text format (version 0.0.4). One registry is
  * created per server process and passed down; layers record into it, `/metrics` renders it.
@@ -193,6 +194,8 @@ export interface ServerMetrics {
   waitDuration: Histogram;
   /** Wake-ups by `source`: `change` (this process's writes) or `external` (another process wrote to the file). */
   waitWakeups: Counter;
+  /** Claims, reclaims, lease expiries and dead letters, as the writer reports them. */
+  coordination: Record<keyof CoordinationCounts, Counter>;
 }
 
 /** Wait durations in seconds, from 1 ms to the 60 s a wait may last. */
@@ -229,5 +232,23 @@ export function createServerMetrics(): ServerMetrics {
       'tinytask_wait_wakeups_total',
       'Wake-ups of waiting wait_for_task calls by source (change: this process wrote; external: another process wrote to the file).',
     ),
+    coordination: {
+      claims: registry.counter(
+        'tinytask_claims_total',
+        'Claims taken (claim_next_task, signup_for_task, update_task to working), each with a lease.',
+      ),
+      reclaims: registry.counter(
+        'tinytask_reclaims_total',
+        'Claims of a task that had been claimed before (after a lease expiry, a release or a requeue).',
+      ),
+      leaseExpiries: registry.counter(
+        'tinytask_lease_expiries_total',
+        'Leases that ran out: the reaper returned the working task to idle.',
+      ),
+      deadLetters: registry.counter(
+        'tinytask_dead_letters_total',
+        'Tasks dead-lettered after TINYTASK_MAX_ATTEMPTS lease expiries.',
+      ),
+    },
   };
 }

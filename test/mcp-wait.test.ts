@@ -57,7 +57,7 @@ describe('wait_for_task', () => {
       created_by: 'lead',
       assigned_to: 'alice',
     });
-    const answer = await waitCall(client, { agent_name: 'alice', timeout_seconds: 5 });
+    const answer = await waitCall(client, { agent_name: 'alice', timeout_seconds: 30 });
     expect(answer).toMatchObject({ outcome: 'ready', claimed: false, task: { id: created.id } });
     expect(h.board.waiters).toBe(0);
   });

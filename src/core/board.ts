@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import { backupDatabase } from '../db/backup.js';
 import type {
   BatchStats,
+  CoordinationCounts,
   ReadQueries,
   ReadQueryName,
   WriteCommandName,
@@ -44,6 +45,12 @@ export interface CoreBoard extends Board {
   crashWriter(): Promise<void>;
   /** Runs a checkpoint now; answers SQLite's (busy, log, checkpointed) frame counts. */
   checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): Promise<{ busy: number; log: number; checkpointed: number }>;
+  /**
+   * Tests only (needs `allowFaultInjection`): moves the writer's clock — every timestamp, lease and the reaper
+   * follow it — to `setMs` and/or by `advanceMs`, then runs the lease reaper at once. Resolves with the clock's
+   * new time (epoch ms) once the reaper's changes (if any) have been emitted.
+   */
+  setClock(move: { setMs?: number; advanceMs?: number }): Promise<number>;
 }
 
 /** Which input schema validates each write. */
@@ -55,6 +62,10 @@ const WRITE_SCHEMAS = {
   archiveTask: 'taskId',
   moveSubtask: 'moveSubtask',
   signupForTask: 'signupForTask',
+  claimNextTask: 'claimNextTask',
+  heartbeatTask: 'heartbeatTask',
+  releaseTask: 'releaseTask',
+  requeueTask: 'requeueTask',
   moveTask: 'moveTask',
   addTaskToQueue: 'addTaskToQueue',
   removeTaskFromQueue: 'removeTaskFromQueue',
@@ -100,6 +111,7 @@ const READ_SCHEMAS = {
   getSubtasks: 'getSubtasks',
   getTaskWithSubtasks: 'getTaskWithSubtasks',
   getMyQueue: 'getMyQueue',
+  listReadyTasks: 'listReadyTasks',
   listQueues: 'listQueues',
   getQueueStats: 'queueName',
   getQueueTasks: 'getQueueTasks',
@@ -125,6 +137,12 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
   emitter.setMaxListeners(0);
   const log = logger.child({ component: 'board' });
   const counters = { writesTotal: 0, writesFailed: 0, batchesTotal: 0, lastBatchSize: 0 };
+  function countCoordination(counts: Partial<CoordinationCounts>): void {
+    for (const key of Object.keys(counts) as Array<keyof CoordinationCounts>) {
+      const n = counts[key] ?? 0;
+      if (n > 0) metrics?.coordination[key].inc({}, n);
+    }
+  }
 
   const writerEvents = {
     batch(stats: BatchStats) {
@@ -132,6 +150,10 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
       counters.lastBatchSize = stats.size;
       metrics?.writerBatchSize.observe(stats.size);
       emitter.emit('batch', stats);
+    },
+    event(changes: ChangeSet, counts: Partial<CoordinationCounts>) {
+      countCoordination(counts);
+      if (hasChanges(changes)) emitter.emit('change', changes);
     },
     log(level: 'trace' | 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) {
       log[level](data ?? {}, msg);
@@ -147,6 +169,8 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
     traceSql: config.logLevel === 'trace',
     allowFaultInjection: opts.allowFaultInjection === true,
     queueLimit: config.writeQueueLimit,
+    leaseSeconds: config.leaseSeconds,
+    maxAttempts: config.maxAttempts,
   };
   const writer: Writer = opts.inline
     ? new InlineWriter(writerOptions, writerEvents)
@@ -174,11 +198,18 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
 
   let closing: Promise<void> | null = null;
 
-  /** One look for a ready task for a wait: claims it (one writer transaction) or reads it. */
+  /** One look for a ready task for a wait: claims the best one (one writer transaction) or reads it. */
   async function probeReady(spec: WaitSpec): Promise<Task | null> {
-    if (spec.claim) return (await writes.signupForTask({ agent_name: spec.agent })) ?? null;
-    const mine = await reads.getMyQueue({ agent_name: spec.agent });
-    return mine.find((t) => t.status === 'idle') ?? null;
+    const who = { agent_name: spec.agent, ...(spec.queue === null ? {} : { queue_name: spec.queue }) };
+    if (spec.claim) {
+      const claimed = await writes.claimNextTask({
+        ...who,
+        ...(spec.leaseSeconds === undefined ? {} : { lease_seconds: spec.leaseSeconds }),
+      });
+      return claimed ?? null;
+    }
+    const page = await reads.listReadyTasks({ ...who, limit: 1 });
+    return page.tasks[0] ?? null;
   }
 
   const waits = new WaitRegistry<Task>(probeReady, {
@@ -186,7 +217,26 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
       if (config.waitWatchMs > 0) writer.watchForeignCommits(on ? config.waitWatchMs : 0);
     },
     orphaned(task, spec) {
-      log.warn({ taskId: task.id, agent: spec.agent }, 'a wait ended while its claim was committed');
+      // The waiter left while its claim was being committed: give the task back at once rather than leave it
+      // to its lease (a task claimed with leases off stays with the agent, as a lost signup_for_task answer would).
+      if (task.lease_id === null) {
+        log.warn({ taskId: task.id, agent: spec.agent }, 'a wait ended while its claim was committed');
+        return;
+      }
+      writes
+        .releaseTask({
+          task_id: task.id,
+          agent_name: spec.agent,
+          lease_id: task.lease_id,
+          reason:
+            'wait_for_task ended (cancelled or shut down) while claiming this task; given back unworked',
+        })
+        .catch((err: unknown) =>
+          log.warn(
+            { err, taskId: task.id, agent: spec.agent },
+            'giving back the claim of an ended wait failed',
+          ),
+        );
     },
     probeFailed(err, spec) {
       log.warn(
@@ -224,6 +274,7 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
         agent: args.agent_name,
         queue: args.queue_name ?? null,
         claim: args.claim === true,
+        leaseSeconds: args.lease_seconds,
         timeoutMs: (args.timeout_seconds ?? LIMITS.waitSecondsDefault) * 1000,
       },
       opts.signal,
@@ -246,6 +297,7 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
     counters.writesTotal += 1;
     try {
       const answer = await writer.write({ type, args } as never);
+      countCoordination(answer.counts);
       if (hasChanges(answer.changes)) emitter.emit('change', answer.changes);
       return answer.value as WriteCommands[K]['result'];
     } catch (err) {
@@ -352,6 +404,12 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
       await backupDatabase(config.dbPath, path);
     },
     crashWriter: () => writer.crash(),
+    async setClock(move) {
+      const answer = await writer.setClock(move);
+      countCoordination(answer.counts);
+      if (hasChanges(answer.changes)) emitter.emit('change', answer.changes);
+      return answer.value as number;
+    },
     checkpoint: (mode) => writer.checkpoint(mode),
     close() {
       closing ??= (async () => {

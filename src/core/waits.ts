@@ -6,6 +6,8 @@ export interface WaitSpec {
   queue: string | null;
   /** Claim the task (with a lease) instead of only reporting it. */
   claim: boolean;
+  /** Lease length of the claim; undefined takes the server's default. */
+  leaseSeconds?: number | undefined;
   timeoutMs: number;
 }
 
@@ -134,11 +136,16 @@ export class WaitRegistry<T> {
     });
   }
 
-  /** A committed change: wake the waiters of every agent and queue it names. */
+  /**
+   * A committed change: wake the waiters of every agent and queue that may have gained a ready task
+   * (`changes.ready`: the assignees of tasks that became ready, and the queues of unassigned ones). A change that
+   * made nothing ready wakes nobody.
+   */
   onChange(changes: ChangeSet): void {
-    if (this.waiters.size === 0) return;
-    for (const agent of changes.agents) if (this.byAgent.has(agent)) this.wake('a', agent);
-    for (const queue of changes.queues) if (this.byQueue.has(queue)) this.wake('q', queue);
+    const ready = changes.ready;
+    if (this.waiters.size === 0 || !ready) return;
+    for (const agent of ready.agents) if (this.byAgent.has(agent)) this.wake('a', agent);
+    for (const queue of ready.queues) if (this.byQueue.has(queue)) this.wake('q', queue);
   }
 
   /** Another process wrote to the database file: what changed is unknown, so every key is woken once. */

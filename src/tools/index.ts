@@ -1,5 +1,6 @@
 import { commentTools } from './comments.js';
 import { historyTools } from './history.js';
+import { leaseTools } from './leases.js';
 import { linkTools } from './links.js';
 import { queueTools } from './queues.js';
 import { subtaskTools } from './subtasks.js';
@@ -15,6 +16,7 @@ export const allTools: readonly ToolDef[] = [
   ...commentTools,
   ...linkTools,
   ...historyTools,
+  ...leaseTools,
   ...waitTools,
 ];
 

@@ -8,8 +8,8 @@ import { openWriterConnection, optimize, type Connection } from '../connection.j
 import { migrate } from '../migrate.js';
 import type { WriterOptions, WriterRequest, WriterResponse } from '../protocol.js';
 import { DataVersionWatch } from './data-version.js';
-import { CheckpointPolicy, GroupCommitter } from './group-commit.js';
-import { createWriteHandlers } from './handlers.js';
+import { createWriterCore } from './core.js';
+import { CheckpointPolicy } from './group-commit.js';
 
 if (!parentPort) throw new Error('src/db/writer/thread is a worker-thread entry point');
 const port = parentPort;
@@ -35,7 +35,6 @@ function start(): void {
     return;
   }
   const conn = db;
-  const handlers = createWriteHandlers(conn, { enableHistory: options.enableHistory });
   const checkpoints = new CheckpointPolicy(conn, { walPath: `${options.dbPath}-wal` });
   const pingBegin = conn.prepare('BEGIN IMMEDIATE');
   const pingRollback = conn.prepare('ROLLBACK');
@@ -52,13 +51,16 @@ function start(): void {
   );
   let closed = false;
 
-  const committer = new GroupCommitter(conn, handlers, options.batchMax, {
+  const core = createWriterCore(conn, options, {
+    event(changes, counts) {
+      post({ kind: 'event', changes, counts });
+    },
     replies(replies, stats) {
       const responses: WriterResponse[] = [{ kind: 'batch', stats }];
       for (const r of replies) {
         responses.push(
           r.ok
-            ? { kind: 'ok', id: r.id, value: r.value, changes: r.changes }
+            ? { kind: 'ok', id: r.id, value: r.value, changes: r.changes, counts: r.counts }
             : { kind: 'error', id: r.id, error: r.error },
         );
       }
@@ -83,6 +85,7 @@ function start(): void {
         }
       : {}),
   });
+  const committer = core.committer;
 
   function handle(req: WriterRequest): void {
     if (closed && req.kind !== 'bundle') {
@@ -99,6 +102,17 @@ function start(): void {
         return;
       case 'watch':
         foreignCommits.set(req.intervalMs);
+        return;
+      case 'clock':
+        if (!options.allowFaultInjection) {
+          post({
+            kind: 'error',
+            id: req.id,
+            error: errors.featureDisabled('Fault injection is not enabled.').toPlain(),
+          });
+          return;
+        }
+        core.moveClock(req.id, req);
         return;
       case 'crash':
         if (!options.allowFaultInjection) {
@@ -120,7 +134,9 @@ function start(): void {
     }
   }
 
-  function control(req: Exclude<WriterRequest, { kind: 'bundle' | 'write' | 'crash' | 'watch' }>): unknown {
+  function control(
+    req: Exclude<WriterRequest, { kind: 'bundle' | 'write' | 'crash' | 'clock' | 'watch' }>,
+  ): unknown {
     switch (req.kind) {
       case 'ping':
         // A real (empty) write transaction: proves the thread answers and the write lock can be taken.
@@ -131,6 +147,7 @@ function start(): void {
         return checkpoints.run(req.mode);
       case 'shutdown':
         foreignCommits.stop();
+        core.stop();
         committer.drain();
         closed = true;
         optimize(conn, false);
