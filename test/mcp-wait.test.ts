@@ -125,6 +125,44 @@ describe('wait_for_task', () => {
     for (const a of claimed) expect(a.task).toMatchObject({ status: 'working', assigned_to: 'crowd' });
   });
 
+  it('claim: true, 30 agents waiting on one team queue, 10 unassigned tasks created at once: each claimed exactly once, with a lease', async () => {
+    const writer = await h.connect();
+    const sessions = await Promise.all(Array.from({ length: 30 }, () => h.connect()));
+    const answers = sessions.map(({ client }, i) =>
+      waitCall(client, { agent_name: `qa-${i}`, queue_name: 'qa', timeout_seconds: 30, claim: true }).then(
+        (value) => ({ status: 'fulfilled' as const, value }),
+        (reason: unknown) => ({ status: 'rejected' as const, reason }),
+      ),
+    );
+    await until(() => h.board.waiters === 30, 'thirty waits held');
+    const created = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        callOk<{ id: number }>(writer.client, 'create_task', {
+          title: `qa ${i}`,
+          created_by: 'lead',
+          queue_name: 'qa',
+        }),
+      ),
+    );
+    await until(() => h.board.waiters === 20, 'ten waits answered');
+    await Promise.all(sessions.map((c) => c.close()));
+    await until(() => h.board.waiters === 0, 'the other waits freed');
+    const claimed = (await Promise.all(answers)).flatMap((r) =>
+      r.status === 'fulfilled' && r.value.claimed ? [r.value] : [],
+    );
+    expect(claimed).toHaveLength(10);
+    expect(new Set(claimed.map((a) => a.task?.id))).toEqual(new Set(created.map((t) => t.id)));
+    const owners = new Set<string>();
+    for (const a of claimed) {
+      const task = a.task as NonNullable<WaitAnswer['task']> & { lease_id: string | null };
+      expect(task.status).toBe('working');
+      expect(task.lease_id).toMatch(/.{16,}/);
+      owners.add(task.assigned_to!);
+    }
+    // Ten different agents won: a waiter answered once leaves the race.
+    expect(owners.size).toBe(10);
+  });
+
   it('answers with no task when the timeout passes, on time', async () => {
     const { client } = await h.connect();
     const started = performance.now();

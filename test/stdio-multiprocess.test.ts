@@ -91,6 +91,39 @@ describe('three stdio servers sharing one database file', () => {
     for (const t of won) expect(t.status).toBe('working');
   }, 120_000);
 
+  it('150 unassigned queue tasks raced by 3 processes with claim_next_task: every task claimed exactly once', async () => {
+    for (let i = 0; i < 150; i++) {
+      await call(clients[i % 3]!, 'create_task', {
+        title: `pull ${i}`,
+        created_by: 'lead',
+        queue_name: 'pull',
+      });
+    }
+    // 3 processes × 60 concurrent claims by 30 agents = 180 claims for 150 tasks.
+    const claims = await Promise.all(
+      clients.flatMap((client, p) =>
+        Array.from({ length: 60 }, (_, j) =>
+          call<{ claimed: boolean; task: (Task & { lease_id: string | null }) | null }>(
+            client,
+            'claim_next_task',
+            {
+              agent_name: `puller-${p}-${j % 10}`,
+              queue_name: 'pull',
+            },
+          ),
+        ),
+      ),
+    );
+    const won = claims.filter((c) => c.claimed).map((c) => c.task!);
+    const ids = won.map((t) => t.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids).toHaveLength(150);
+    for (const t of won) {
+      expect(t.status).toBe('working');
+      expect(t.lease_id).not.toBeNull();
+    }
+  }, 120_000);
+
   it('a wait in one process wakes for a task created by another process', async () => {
     const pending = call<{ outcome: string; task: Task | null }>(clients[0]!, 'wait_for_task', {
       agent_name: 'remote-worker',

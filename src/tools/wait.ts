@@ -15,12 +15,21 @@ export const waitTools: ToolDef[] = [
       'Wait until there is work for you instead of polling: answers as soon as a ready task (idle, not blocked) is ' +
       'assigned to you, or sits unassigned in queue_name, or with task null after timeout_seconds (default ' +
       `${LIMITS.waitSecondsDefault}). With claim: true the task is claimed for you with a lease in the same step, ` +
-      'exactly as claim_next_task would (only one waiting agent gets each task). Call it again after an empty ' +
+      'exactly as claim_next_task would (lease_seconds sets its length; only one waiting agent gets each task). ' +
+      'Call it again after an empty ' +
       'answer. Costs the server almost nothing while it waits; pass a progressToken to get progress notifications.',
     input: schemas.waitForTask,
     output: z.looseObject({
       task: taskShape.nullable().describe('The ready task (claimed when claimed is true), or null'),
       claimed: z.boolean().describe('Whether the task was claimed for you'),
+      lease_id: z
+        .string()
+        .nullable()
+        .describe('The lease of your claim (pass it on writes and to heartbeat_task), or null'),
+      lease_expires_at: z
+        .string()
+        .nullable()
+        .describe('When the lease runs out unless you heartbeat (ISO 8601, UTC), or null'),
       outcome: z
         .enum(['ready', 'claimed', 'timeout', 'cancelled', 'shutdown'])
         .describe(
@@ -29,7 +38,8 @@ export const waitTools: ToolDef[] = [
       waited_ms: z.number().int().describe('How long the server waited, in milliseconds'),
     }),
     resultDoc:
-      '`{ task, claimed, outcome, waited_ms }`: `outcome` is `ready` or `claimed` with a task, `timeout` with ' +
+      '`{ task, claimed, lease_id, lease_expires_at, outcome, waited_ms }`: `outcome` is `ready` or `claimed` (with ' +
+      'the lease) with a task, `timeout` with ' +
       '`task: null` when nothing became ready in time, `shutdown` when the server is stopping.',
     errors: ['FORBIDDEN', 'OVERLOADED'],
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
@@ -52,7 +62,14 @@ export const waitTools: ToolDef[] = [
       }
       try {
         const result = await board.waitForTask(args, { signal: ctx.signal });
-        return { structured: { ...result } };
+        const lease = result.claimed ? result.task : null;
+        return {
+          structured: {
+            ...result,
+            lease_id: lease?.lease_id ?? null,
+            lease_expires_at: lease?.lease_expires_at ?? null,
+          },
+        };
       } finally {
         clearInterval(ticker);
       }
