@@ -186,6 +186,16 @@ export const SETTINGS = {
     default: 'all',
     doc: `Comma-separated toolsets every session offers: ${TOOLSET_NAMES.map((n) => `\`${n}\``).join(', ')}. Tokens (tokens file) and connections (\`/mcp?toolsets=…\`) can only narrow it. The stdio session offers exactly these.`,
   },
+  TINYTASK_MAX_WAITERS: {
+    schema: int('TINYTASK_MAX_WAITERS', 1, 1_000_000),
+    default: '10000',
+    doc: '`wait_for_task` calls held at once at most; past it a wait fails at once with `OVERLOADED`. An idle waiter costs a timer and a few hundred bytes.',
+  },
+  TINYTASK_WAIT_WATCH_MS: {
+    schema: int('TINYTASK_WAIT_WATCH_MS', 0, 60_000),
+    default: '100',
+    doc: "While at least one `wait_for_task` waits, the writer checks `PRAGMA data_version` this often (milliseconds) to notice writes made by other processes on the same database file (several stdio servers sharing one board). `0` turns it off: waits then wake only for this process's writes.",
+  },
   TINYTASK_PAGE_SIZE: {
     schema: int('TINYTASK_PAGE_SIZE', 1, 1000),
     default: '100',
@@ -225,6 +235,8 @@ export interface Config {
   /** Toolsets every session offers (narrowed per token and per connection). */
   toolsets: ToolsetName[];
   idempotencyTtlSeconds: number;
+  maxWaiters: number;
+  waitWatchMs: number;
   /** Warnings found while parsing (e.g. deprecated values), logged once the logger exists. */
   warnings: string[];
 }
@@ -300,6 +312,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pageSize: values.TINYTASK_PAGE_SIZE as number,
     toolsets: values.TINYTASK_TOOLSETS as ToolsetName[],
     idempotencyTtlSeconds: values.TINYTASK_IDEMPOTENCY_TTL as number,
+    maxWaiters: values.TINYTASK_MAX_WAITERS as number,
+    waitWatchMs: values.TINYTASK_WAIT_WATCH_MS as number,
     warnings,
   };
 }

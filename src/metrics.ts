@@ -188,9 +188,20 @@ export interface ServerMetrics {
   httpRequests: Counter;
   /** Writes answered from their idempotency key (a retry; nothing written), by `tool`. */
   idempotentReplays: Counter;
+  /** `wait_for_task` calls held right now. */
+  waiters: Gauge;
+  /** Ended waits by `outcome`: ready, claimed, timeout, cancelled, shutdown. */
+  waits: Counter;
+  /** Seconds each wait was held, by `outcome`. */
+  waitDuration: Histogram;
+  /** Wake-ups by `source`: `change` (this process's writes) or `external` (another process wrote to the file). */
+  waitWakeups: Counter;
   /** Claims, reclaims, lease expiries and dead letters, as the writer reports them. */
   coordination: Record<keyof CoordinationCounts, Counter>;
 }
+
+/** Wait durations in seconds, from 1 ms to the 60 s a wait may last. */
+export const WAIT_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 25, 60] as const;
 
 export const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024] as const;
 
@@ -212,6 +223,20 @@ export function createServerMetrics(): ServerMetrics {
     idempotentReplays: registry.counter(
       'tinytask_idempotent_replays_total',
       'Writes answered from their idempotency key (retries that wrote nothing), by tool.',
+    ),
+    waiters: registry.gauge('tinytask_waiters', 'wait_for_task calls held right now.'),
+    waits: registry.counter(
+      'tinytask_waits_total',
+      'Ended wait_for_task calls by outcome (ready, claimed, timeout, cancelled, shutdown).',
+    ),
+    waitDuration: registry.histogram(
+      'tinytask_wait_duration_seconds',
+      'How long wait_for_task calls were held, by outcome.',
+      WAIT_BUCKETS,
+    ),
+    waitWakeups: registry.counter(
+      'tinytask_wait_wakeups_total',
+      'Wake-ups of waiting wait_for_task calls by source (change: this process wrote; external: another process wrote to the file).',
     ),
     coordination: {
       claims: registry.counter(

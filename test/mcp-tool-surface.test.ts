@@ -112,6 +112,7 @@ const COORDINATION_TOOLS: Record<string, string[]> = {
   release_task: ['task_id', 'agent_name', 'lease_id', 'reason'],
   requeue_task: ['task_id', 'reset_attempts', 'requeued_by'],
   list_ready_tasks: ['queue_name', 'agent_name', 'limit', 'cursor'],
+  wait_for_task: ['agent_name', 'queue_name', 'timeout_seconds', 'claim', 'lease_seconds'],
 };
 
 const REQUIRED: Record<string, string[]> = {
@@ -127,6 +128,7 @@ const REQUIRED: Record<string, string[]> = {
   heartbeat_task: ['task_id', 'agent_name', 'lease_id'],
   release_task: ['task_id', 'agent_name', 'lease_id'],
   requeue_task: ['task_id'],
+  wait_for_task: ['agent_name'],
 };
 
 describe('the tool surface', () => {

@@ -18,11 +18,19 @@ import { InlineReaders, ReaderPool, type Readers } from '../db/readers/pool.js';
 import { InlineWriter, WriterClient, type Writer } from '../db/writer/client.js';
 import { errors, TaskBoardError, toPlainError } from '../domain/errors.js';
 import { agentName, describeIssues, LIMITS, parseInput, type Schemas } from '../domain/schemas.js';
-import type { ChangeSet } from '../domain/types.js';
+import type { ChangeSet, Task, WaitResult } from '../domain/types.js';
 import type { Logger } from '../logger.js';
 import type { ServerMetrics } from '../metrics.js';
-import type { Board, BoardEvents, BoardHealth, BoardStatsSnapshot, BoardWrites } from './types.js';
+import type {
+  Board,
+  BoardEvents,
+  BoardHealth,
+  BoardStatsSnapshot,
+  BoardWrites,
+  WaitOptions,
+} from './types.js';
 import { parseWriteInput } from './write-inputs.js';
+import { WaitRegistry, type WaitSpec } from './waits.js';
 
 export interface CreateBoardOptions {
   config: Config;
@@ -141,6 +149,9 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
     log(level: 'trace' | 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) {
       log[level](data ?? {}, msg);
     },
+    external() {
+      emitter.emit('external');
+    },
   };
   const writerOptions = {
     dbPath: config.dbPath,
@@ -178,6 +189,97 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
   );
 
   let closing: Promise<void> | null = null;
+
+  /** One look for a ready task for a wait: claims the best one (one writer transaction) or reads it. */
+  async function probeReady(spec: WaitSpec): Promise<Task | null> {
+    const who = { agent_name: spec.agent, ...(spec.queue === null ? {} : { queue_name: spec.queue }) };
+    if (spec.claim) {
+      const claimed = await writes.claimNextTask({
+        ...who,
+        ...(spec.leaseSeconds === undefined ? {} : { lease_seconds: spec.leaseSeconds }),
+      });
+      return claimed ?? null;
+    }
+    const page = await reads.listReadyTasks({ ...who, limit: 1 });
+    return page.tasks[0] ?? null;
+  }
+
+  const waits = new WaitRegistry<Task>(probeReady, {
+    watch(on) {
+      if (config.waitWatchMs > 0) writer.watchForeignCommits(on ? config.waitWatchMs : 0);
+    },
+    orphaned(task, spec) {
+      // The waiter left while its claim was being committed: give the task back at once rather than leave it
+      // to its lease (a task claimed with leases off stays with the agent, as a lost signup_for_task answer would).
+      if (task.lease_id === null) {
+        log.warn({ taskId: task.id, agent: spec.agent }, 'a wait ended while its claim was committed');
+        return;
+      }
+      writes
+        .releaseTask({
+          task_id: task.id,
+          agent_name: spec.agent,
+          lease_id: task.lease_id,
+          reason:
+            'wait_for_task ended (cancelled or shut down) while claiming this task; given back unworked',
+        })
+        .catch((err: unknown) =>
+          log.warn(
+            { err, taskId: task.id, agent: spec.agent },
+            'giving back the claim of an ended wait failed',
+          ),
+        );
+    },
+    probeFailed(err, spec) {
+      log.warn(
+        { err, agent: spec.agent, queue: spec.queue },
+        'wait_for_task: looking for a ready task failed',
+      );
+    },
+    ended(kind, waitedMs) {
+      metrics?.waiters.set(waits.size);
+      metrics?.waits.inc({ outcome: kind });
+      metrics?.waitDuration.observe(waitedMs / 1000, { outcome: kind });
+    },
+  });
+  emitter.on('change', (changes: ChangeSet) => {
+    if (waits.size === 0) return;
+    metrics?.waitWakeups.inc({ source: 'change' });
+    waits.onChange(changes);
+  });
+  emitter.on('external', () => {
+    if (waits.size === 0) return;
+    metrics?.waitWakeups.inc({ source: 'external' });
+    waits.onExternalChange();
+  });
+
+  async function waitForTask(input: unknown, opts: WaitOptions = {}): Promise<WaitResult> {
+    const args = parseInput('waitForTask', input);
+    if (waits.size >= config.maxWaiters) {
+      throw new TaskBoardError(
+        'OVERLOADED',
+        `The server already holds ${config.maxWaiters} waits (TINYTASK_MAX_WAITERS). Retry after a short back-off, or use claim_next_task.`,
+      );
+    }
+    const pending = waits.wait(
+      {
+        agent: args.agent_name,
+        queue: args.queue_name ?? null,
+        claim: args.claim === true,
+        leaseSeconds: args.lease_seconds,
+        timeoutMs: (args.timeout_seconds ?? LIMITS.waitSecondsDefault) * 1000,
+      },
+      opts.signal,
+    );
+    metrics?.waiters.set(waits.size);
+    const outcome = await pending;
+    return {
+      task: outcome.task,
+      claimed: outcome.kind === 'claimed',
+      outcome: outcome.kind,
+      waited_ms: Math.round(outcome.waitedMs),
+    };
+  }
 
   async function write<K extends WriteCommandName>(
     type: K,
@@ -272,6 +374,11 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
       // Reads, events and upkeep are shared; only the writes carry the caller.
       return { ...board, ...writesFor({ agent: caller.agent, operator: caller.operator }) };
     },
+    waitForTask,
+    get waiters() {
+      return waits.size;
+    },
+    endWaits: () => waits.shutdown(),
     on<E extends keyof BoardEvents>(event: E, listener: BoardEvents[E]) {
       emitter.on(event, listener);
       return board;
@@ -316,6 +423,7 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
     checkpoint: (mode) => writer.checkpoint(mode),
     close() {
       closing ??= (async () => {
+        waits.shutdown();
         // Readers first, so no reader holds a snapshot while the writer truncates the WAL.
         await readers
           .close()

@@ -6,7 +6,7 @@ import type {
   WriteCommandName,
   WriteCommands,
 } from '../db/protocol.js';
-import type { ChangeSet } from '../domain/types.js';
+import type { ChangeSet, WaitResult } from '../domain/types.js';
 
 /**
  * The task board as every front (MCP tools, resources, HTTP health/metrics, benches) sees it. Every operation
@@ -53,6 +53,16 @@ export interface BoardEvents {
   change: (changes: ChangeSet) => void;
   /** Emitted after every committed batch. */
   batch: (stats: BatchStats) => void;
+  /**
+   * Another process committed to the database file (what changed is unknown). Only noticed while waits are held
+   * (`PRAGMA data_version`, every `TINYTASK_WAIT_WATCH_MS`).
+   */
+  external: () => void;
+}
+
+export interface WaitOptions {
+  /** Aborting it ends the wait at once with outcome `cancelled` (request cancelled, session closed). */
+  signal?: AbortSignal;
 }
 
 export interface Board extends BoardWrites, BoardReads {
@@ -67,6 +77,16 @@ export interface Board extends BoardWrites, BoardReads {
   /** Writer ping (a real write transaction) and a reader ping; never rejects. */
   health(): Promise<BoardHealth>;
   stats(): BoardStatsSnapshot;
+  /**
+   * `wait_for_task`: answers as soon as a ready task exists for the agent (or unassigned in its queue), claiming it
+   * when `claim` is true, or with no task at the timeout. Woken by committed changes, never by polling. Rejects with
+   * OVERLOADED past `TINYTASK_MAX_WAITERS` waits.
+   */
+  waitForTask(input: unknown, opts?: WaitOptions): Promise<WaitResult>;
+  /** Waits held right now. */
+  readonly waiters: number;
+  /** Ends every wait with outcome `shutdown` and refuses new ones (the server is stopping). */
+  endWaits(): void;
   /** Copies the database, consistently, while writes go on. */
   backup(path: string): Promise<void>;
   /** Drains the writer, checkpoints the WAL (TRUNCATE), closes every thread. Idempotent. */

@@ -157,6 +157,11 @@ export type WriterRequest =
   /** Fault injection (tests): exit the thread while a batch is open, after the writes queued before it ran. */
   | { kind: 'crash'; id: number }
   /**
+   * Watch the file for commits by other processes (`PRAGMA data_version`) every `intervalMs`, answering each with
+   * `external`; 0 stops watching. Sent while `wait_for_task` waiters exist, so an idle board never polls.
+   */
+  | { kind: 'watch'; intervalMs: number }
+  /**
    * Fault injection (tests): moves the writer's clock (used for every timestamp, lease and the reaper) to `setMs`
    * (epoch ms) and/or by `advanceMs`, then runs the reaper at once. Answers the clock's new time (epoch ms).
    */
@@ -194,6 +199,8 @@ export type WriterResponse =
       msg: string;
       data?: Record<string, unknown>;
     }
+  /** Another process committed to the database file since the last check (while watching). */
+  | { kind: 'external' }
   /** The thread could not start (e.g. the database is newer than the code); it exits after this. */
   | { kind: 'fatal'; error: PlainError }
   /**

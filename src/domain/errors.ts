@@ -19,7 +19,8 @@ export const ERROR_CODES = {
   IDEMPOTENCY_CONFLICT:
     'The idempotency_key was already used by this agent for a different write (other tool or other arguments).',
   FEATURE_DISABLED: 'The operation needs a feature that this server has switched off.',
-  OVERLOADED: 'The writer queue is full; nothing was written. Retry after a short back-off.',
+  OVERLOADED:
+    'The writer queue or the waiter limit is full; nothing was written. Retry after a short back-off.',
   UNAVAILABLE:
     'The database thread is restarting or the server is shutting down; nothing was written. Retry.',
   INTERNAL: 'An unexpected fault inside the server. The call may be retried; the server log has the details.',

@@ -25,6 +25,9 @@ export const LIMITS = {
   searchQuery: 500,
   searchLimit: 100,
   searchLimitDefault: 20,
+  waitSecondsMin: 1,
+  waitSecondsMax: 60,
+  waitSecondsDefault: 25,
   /** Longest lease a call may ask for: one week. */
   leaseSeconds: 7 * 24 * 3600,
   leaseId: 100,
@@ -98,7 +101,7 @@ export const agentName = (what: string, description: string) =>
 export function agentKey(name: string): string {
   return name.trim().normalize('NFC').toLowerCase();
 }
-const queueName = (what: string, description: string) => text(what, LIMITS.queueName, description);
+export const queueName = (what: string, description: string) => text(what, LIMITS.queueName, description);
 
 const priority = integer(
   -LIMITS.priority,
@@ -377,6 +380,20 @@ export const schemas = {
       .optional(),
   }),
 
+  waitForTask: z.strictObject({
+    agent_name: agentName('agent_name', ''),
+    queue_name: queueName('queue_name', 'Also its unassigned tasks').optional(),
+    timeout_seconds: integer(
+      LIMITS.waitSecondsMin,
+      LIMITS.waitSecondsMax,
+      `timeout_seconds must be an integer from ${LIMITS.waitSecondsMin} to ${LIMITS.waitSecondsMax}`,
+    )
+      .describe(`Default ${LIMITS.waitSecondsDefault}`)
+      .optional(),
+    claim: flag('claim', 'Claim it with a lease').optional(),
+    lease_seconds: leaseSeconds.optional(),
+  }),
+
   moveTask: z.strictObject({
     task_id: id('task_id', ''),
     current_agent: agentName('current_agent', ''),
@@ -489,6 +506,7 @@ export type ReleaseTaskInput = InputOf<'releaseTask'>;
 export type RequeueTaskInput = InputOf<'requeueTask'>;
 export type ListReadyTasksInput = InputOf<'listReadyTasks'>;
 export type MoveTaskInput = InputOf<'moveTask'>;
+export type WaitForTaskInput = InputOf<'waitForTask'>;
 export type QueueNameInput = InputOf<'queueName'>;
 export type AddTaskToQueueInput = InputOf<'addTaskToQueue'>;
 export type RemoveTaskFromQueueInput = InputOf<'removeTaskFromQueue'>;

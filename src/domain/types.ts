@@ -149,6 +149,18 @@ export interface ClearQueueResult {
 /** `signup_for_task` and `claim_next_task`: the claimed task (with its lease), or null when nothing could be claimed. */
 export type ClaimResult = Task | null;
 
+/**
+ * `wait_for_task`: the ready task (claimed when asked) or null. `outcome` says why the wait ended: `ready` or
+ * `claimed` with a task; `timeout` (nothing became ready in time), `cancelled` (the request or session ended) or
+ * `shutdown` (the server is stopping) without one.
+ */
+export interface WaitResult {
+  task: Task | null;
+  claimed: boolean;
+  outcome: 'ready' | 'claimed' | 'timeout' | 'cancelled' | 'shutdown';
+  waited_ms: number;
+}
+
 /** `release_task`, `heartbeat_task`, `requeue_task`: the task after the change. */
 export type LeaseResult = Task;
 

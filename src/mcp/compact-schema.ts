@@ -8,8 +8,8 @@
  *  - `pattern` is dropped (ids and dates: the description says the form, the error message the fix);
  *  - `anyOf [T, null]` becomes `type: [T, "null"]`;
  *  - `additionalProperties: {}` (the default) and `minLength: 1` (an empty value is refused with a message naming
- *    the field) are dropped, as are length and count limits below LONG_TEXT (names, tags: never reached in
- *    practice; the error names the limit);
+ *    the field) are dropped, as are length and count limits below LONG_TEXT (every text limit today: agents do not
+ *    reach them in practice, and the error names the limit);
  *  - the root's `additionalProperties: false` is dropped: the server refuses unknown arguments itself, naming the
  *    closest known one;
  *  - descriptions below the top level of an argument restate its description and are dropped; in output schemas
@@ -18,8 +18,8 @@
 
 type Json = Record<string, unknown>;
 
-/** Length limits from here up are shown: a model writing a description or a comment can plausibly reach them. */
-const LONG_TEXT = 2_000;
+/** Length and count limits below this are dropped (names, tags, lists); longer texts' limits are shown. */
+const LONG_TEXT = 100_000;
 /** Integer bounds this wide (ids, priorities, offsets) are never reached by a sensible call; narrower ones are shown. */
 const WIDE_RANGE = 10_000;
 

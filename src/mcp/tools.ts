@@ -9,7 +9,7 @@ import {
 import { z } from 'zod';
 import { errors as domainErrors, type PlainError } from '../domain/errors.js';
 import { agentKey, argumentNames, describeIssues } from '../domain/schemas.js';
-import { toolsFor, type ToolDef } from '../tools/index.js';
+import { toolsFor, type ToolContext, type ToolDef } from '../tools/index.js';
 import { toolsAllowed, type ToolsetChoice, type ToolsetName } from '../tools/toolsets.js';
 import {
   forbiddenIdentity,
@@ -251,11 +251,59 @@ function prepareArgs(def: ToolDef, raw: unknown, session: McpSessionContext): un
   return data;
 }
 
+type Extra = Parameters<Parameters<Server['setRequestHandler']>[1]>[1];
+
+/**
+ * The handler's view of the request: a signal that fires when the client cancels it or when the session ends
+ * (built only when a handler asks for it), and progress notifications when the client sent a `progressToken`.
+ */
+function toolContext(extra: Extra, sessionEnd: AbortSignal, logger: McpDeps['logger']) {
+  let combined: AbortController | undefined;
+  let detach = (): void => undefined;
+  const token = extra._meta?.progressToken;
+  const ctx: ToolContext = {
+    get signal() {
+      if (!combined) {
+        const controller = new AbortController();
+        combined = controller;
+        const abort = () => controller.abort();
+        if (extra.signal.aborted || sessionEnd.aborted) abort();
+        extra.signal.addEventListener('abort', abort, { once: true });
+        sessionEnd.addEventListener('abort', abort, { once: true });
+        detach = () => {
+          extra.signal.removeEventListener('abort', abort);
+          sessionEnd.removeEventListener('abort', abort);
+        };
+      }
+      return combined.signal;
+    },
+    progress:
+      token === undefined
+        ? undefined
+        : (progress, total, message) => {
+            if (extra.signal.aborted) return;
+            extra
+              .sendNotification({
+                method: 'notifications/progress',
+                params: {
+                  progressToken: token,
+                  progress,
+                  ...(total === undefined ? {} : { total }),
+                  message,
+                },
+              })
+              .catch((err: unknown) => logger.debug({ err }, 'progress notification not sent'));
+          },
+  };
+  return { ctx, release: () => detach() };
+}
+
 export function registerTools(
   server: Server,
   deps: McpDeps,
   session: McpSessionContext,
   clientLog: ClientLog,
+  sessionEnd: AbortSignal,
 ): void {
   const { config, logger, metrics } = deps;
   // Writes from a session bound to an agent run on its behalf: the writer checks ownership against it.
@@ -287,9 +335,10 @@ export function registerTools(
     const started = performance.now();
     let result: CallToolResult;
     let failure: PlainError | undefined;
+    const { ctx, release } = toolContext(extra, sessionEnd, logger);
     try {
       const args = prepareArgs(def, request.params.arguments, session);
-      const answer = await def.run(board, args as never);
+      const answer = await def.run(board, args as never, ctx);
       result = {
         content: [{ type: 'text', text: answer.text ?? JSON.stringify(answer.structured) }],
         structuredContent: answer.structured,
@@ -297,6 +346,8 @@ export function registerTools(
     } catch (err) {
       failure = toClientError(err, logger, { tool: name });
       result = toolErrorResult(failure);
+    } finally {
+      release();
     }
     const seconds = (performance.now() - started) / 1000;
     metrics.toolLatency.observe(seconds, { tool: name });

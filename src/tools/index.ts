@@ -6,6 +6,7 @@ import { queueTools } from './queues.js';
 import { subtaskTools } from './subtasks.js';
 import { taskTools } from './tasks.js';
 import type { ToolDef } from './types.js';
+import { waitTools } from './wait.js';
 
 /** Every tool in the order tools/list shows them: TinyTask's 30, get_task_history, then the coordination tools. */
 export const allTools: readonly ToolDef[] = [
@@ -16,6 +17,7 @@ export const allTools: readonly ToolDef[] = [
   ...linkTools,
   ...historyTools,
   ...leaseTools,
+  ...waitTools,
 ];
 
 /** The tools a server offers: history tools only when the board records history. */
@@ -23,4 +25,4 @@ export function toolsFor(historyEnabled: boolean): readonly ToolDef[] {
   return allTools.filter((t) => historyEnabled || !t.requiresHistory);
 }
 
-export type { ToolDef, ToolAnswer } from './types.js';
+export type { ToolAnswer, ToolContext, ToolDef } from './types.js';

@@ -22,13 +22,12 @@ function claimAnswer(task: Task | null, nothing: string): ToolAnswer {
   if (task === null) {
     return {
       structured: { claimed: false, task: null, lease_id: null, lease_expires_at: null, message: nothing },
-      text: nothing,
     };
   }
   const message =
     task.lease_id === null
       ? `Task #${task.id} claimed and set to working status`
-      : `Task #${task.id} claimed and set to working status; lease ${task.lease_id} until ${task.lease_expires_at}`;
+      : `Task #${task.id} claimed and set to working status; heartbeat before ${task.lease_expires_at}`;
   return {
     structured: {
       claimed: true,
@@ -46,7 +45,7 @@ export const leaseTools: ToolDef[] = [
     name: 'claim_next_task',
     title: 'Claim next ready task',
     description:
-      'Claim your best ready task (or an unassigned one of queue_name, or task_id): working under a lease; heartbeat_task before lease_expires_at.',
+      'Claim your best ready task (or one unassigned in queue_name, or task_id) under a lease; heartbeat_task before it expires.',
     input: writeInputs.claimNextTask,
     output: claimShape,
     resultDoc:
@@ -67,7 +66,7 @@ export const leaseTools: ToolDef[] = [
   defineTool({
     name: 'heartbeat_task',
     title: 'Extend lease',
-    description: 'Extend your lease on a task. LEASE_LOST: it was reclaimed; stop.',
+    description: 'Extend your lease. LEASE_LOST: someone else has the task now; stop.',
     input: writeInputs.heartbeatTask,
     output: taskShape,
     resultDoc: 'The task with its new `lease_expires_at`.',
@@ -81,7 +80,7 @@ export const leaseTools: ToolDef[] = [
   defineTool({
     name: 'release_task',
     title: 'Release claim',
-    description: 'Give a claimed task back (idle, still yours); reason becomes a comment.',
+    description: 'Give a claimed task back (idle); reason becomes a comment.',
     input: writeInputs.releaseTask,
     output: taskShape,
     resultDoc: 'The task, idle, without a lease.',
@@ -110,7 +109,7 @@ export const leaseTools: ToolDef[] = [
   defineTool({
     name: 'list_ready_tasks',
     title: 'List ready tasks',
-    description: 'Tasks that can start now, best first: what claim_next_task picks from.',
+    description: 'Tasks that can start now, best first.',
     input: schemas.listReadyTasks,
     output: z.looseObject({
       count: z.number().int().describe('Tasks on this page'),

@@ -9,8 +9,7 @@ export const taskTools: ToolDef[] = [
   defineTool({
     name: 'create_task',
     title: 'Create task',
-    description:
-      'Create a task for an agent (assigned_to) or a team queue; parent_task_id makes a subtask. Returns it.',
+    description: 'Create a task for an agent (assigned_to) or a team (queue_name); returns it.',
     input: writeInputs.createTask,
     output: taskShape,
     resultDoc: 'The created task.',
@@ -42,7 +41,7 @@ export const taskTools: ToolDef[] = [
   defineTool({
     name: 'get_task',
     title: 'Get task',
-    description: 'A task with its comments (hand-off notes), links and blockers. Read it before working.',
+    description: 'A task with its comments (hand-off notes), links and blockers.',
     input: schemas.taskId,
     output: taskDetailShape,
     resultDoc: 'The task with `comments`, `links`, `is_currently_blocked` and `subtask_count`.',
@@ -56,7 +55,7 @@ export const taskTools: ToolDef[] = [
   defineTool({
     name: 'delete_task',
     title: 'Delete task',
-    description: 'Delete a task with its subtasks, comments and links, for good.',
+    description: 'Delete a task with its subtasks, comments and links.',
     input: writeInputs.deleteTask,
     output: deleteShape,
     resultDoc: '`{ success: true, id, message }`.',
@@ -75,7 +74,7 @@ export const taskTools: ToolDef[] = [
   defineTool({
     name: 'archive_task',
     title: 'Archive task',
-    description: 'Hide a finished task from lists and queues, keeping it.',
+    description: 'Hide a finished task from lists, keeping it.',
     input: writeInputs.archiveTask,
     output: taskShape,
     resultDoc: 'The archived task (`archived_at` set). Archiving an archived task changes nothing.',
@@ -89,7 +88,7 @@ export const taskTools: ToolDef[] = [
   defineTool({
     name: 'list_tasks',
     title: 'List tasks',
-    description: 'List tasks by filters, sorted and paged; total counts all matches.',
+    description: 'List tasks by filters, sorted and paged.',
     input: schemas.listTasks,
     output: z.looseObject(pageFields),
     resultDoc: '`{ count, total, limit, offset, tasks }`.',
@@ -113,7 +112,7 @@ export const taskTools: ToolDef[] = [
   defineTool({
     name: 'search_tasks',
     title: 'Search tasks',
-    description: 'Find tasks by words in title, description or comments, best match first, with snippets.',
+    description: 'Find tasks by words in title, description or comments; best first, with snippets.',
     input: schemas.searchTasks,
     output: z.looseObject({
       count: z.number().int(),
@@ -187,7 +186,7 @@ export const taskTools: ToolDef[] = [
   defineTool({
     name: 'move_task',
     title: 'Hand off task',
-    description: 'Hand your task to another agent with a comment on what is done and left.',
+    description: 'Hand your task to another agent with a comment: what is done, what is left.',
     input: writeInputs.moveTask,
     output: taskShape,
     resultDoc: 'The task after the hand-off (assigned to `new_agent`, idle).',

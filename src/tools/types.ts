@@ -16,6 +16,17 @@ export interface ToolAnnotations {
   idempotentHint?: boolean;
 }
 
+/** What a handler may use of the request besides its arguments. */
+export interface ToolContext {
+  /** Aborted when the client cancels the request or its session (stdio, HTTP) closes. */
+  readonly signal: AbortSignal;
+  /**
+   * Sends a `notifications/progress` for this request; undefined when the client asked for none (no
+   * `progressToken`). Never throws.
+   */
+  readonly progress: ((progress: number, total: number | undefined, message: string) => void) | undefined;
+}
+
 /**
  * One MCP tool. `input` is the operation's schema from src/domain/schemas.ts (TinyTask's argument names); the
  * handler gets the arguments after that schema parsed them (ids as numbers, defaults not applied).
@@ -51,7 +62,7 @@ export interface ToolDef<S extends z.ZodType = z.ZodType> {
   hidden?: readonly string[];
   /** Only offered when the board records history. */
   requiresHistory?: boolean;
-  run(board: Board, args: z.output<S>): Promise<ToolAnswer>;
+  run(board: Board, args: z.output<S>, ctx: ToolContext): Promise<ToolAnswer>;
 }
 
 /** Helper that keeps the handler's argument type tied to its schema. */

@@ -12,6 +12,7 @@ import type {
   WriterResponse,
 } from '../protocol.js';
 import { workerExecArgv, workerModule, type WorkerModule } from '../worker-url.js';
+import { DataVersionWatch } from './data-version.js';
 import { createWriterCore, type AnsweredReply } from './core.js';
 import { CheckpointPolicy, type GroupCommitter } from './group-commit.js';
 
@@ -27,6 +28,8 @@ export type CheckpointResult = { busy: number; log: number; checkpointed: number
 
 export interface WriterEvents {
   batch(stats: BatchStats): void;
+  /** Another process committed to the database file (reported only while watching). */
+  external?(): void;
   /** Changes the writer made by itself (the lease reaper). */
   event(changes: ChangeSet, counts: Partial<CoordinationCounts>): void;
   log(
@@ -43,6 +46,8 @@ export interface Writer {
   /** A real (empty) write transaction. */
   ping(): Promise<void>;
   checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): Promise<CheckpointResult>;
+  /** Check for other processes' commits every `intervalMs` (0 stops); each is reported as `events.external`. */
+  watchForeignCommits(intervalMs: number): void;
   /** Fault injection: kill the writer in the middle of the next batch. */
   crash(): Promise<void>;
   /** Fault injection: move the writer's clock, then reap expired leases; answers the new time and the reap's changes. */
@@ -89,6 +94,8 @@ export class WriterClient implements Writer {
   private backoffMs = RESTART_BACKOFF_MIN_MS;
   private restartTimer: NodeJS.Timeout | null = null;
   private closing: Promise<void> | null = null;
+  /** The watch interval asked for; a restarted thread gets it again. */
+  private watchMs = 0;
   writesInFlight = 0;
   writesOverloaded = 0;
   restarts = 0;
@@ -122,6 +129,8 @@ export class WriterClient implements Writer {
             this.everReady = true;
             this.readyAt = Date.now();
             if (this.state === 'starting') this.state = 'ready';
+            if (this.watchMs > 0)
+              worker.postMessage({ kind: 'watch', intervalMs: this.watchMs } satisfies WriterRequest);
             this.flush();
             resolve(msg.schemaVersion);
             return;
@@ -147,6 +156,9 @@ export class WriterClient implements Writer {
             return;
           case 'batch':
             this.events.batch(msg.stats);
+            return;
+          case 'external':
+            this.events.external?.();
             return;
           case 'log':
             this.events.log(msg.level, msg.msg, msg.data);
@@ -285,6 +297,12 @@ export class WriterClient implements Writer {
     return (await this.request((id) => ({ kind: 'checkpoint', id, mode }), false)).value as CheckpointResult;
   }
 
+  watchForeignCommits(intervalMs: number): void {
+    this.watchMs = intervalMs;
+    if (this.worker && this.state === 'ready')
+      this.worker.postMessage({ kind: 'watch', intervalMs } satisfies WriterRequest);
+  }
+
   async crash(): Promise<void> {
     if (!this.options.allowFaultInjection)
       throw errors.featureDisabled('Fault injection is not enabled on this board.');
@@ -340,6 +358,7 @@ export class InlineWriter implements Writer {
   private committer: GroupCommitter | null = null;
   private core: ReturnType<typeof createWriterCore> | null = null;
   private checkpoints: CheckpointPolicy | null = null;
+  private foreignCommits: DataVersionWatch | null = null;
   private readonly waiting = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
@@ -366,6 +385,11 @@ export class InlineWriter implements Writer {
       throw err;
     }
     this.db = db;
+    this.foreignCommits = new DataVersionWatch(
+      db,
+      () => this.events.external?.(),
+      (err) => this.events.log('warn', 'data_version check failed', { error: (err as Error).message }),
+    );
     const checkpoints = new CheckpointPolicy(db, { walPath: `${this.options.dbPath}-wal` });
     this.checkpoints = checkpoints;
     this.core = createWriterCore(db, this.options, {
@@ -423,6 +447,10 @@ export class InlineWriter implements Writer {
     return this.checkpoints.run(mode);
   }
 
+  watchForeignCommits(intervalMs: number): void {
+    if (!this.closed) this.foreignCommits?.set(intervalMs);
+  }
+
   async crash(): Promise<void> {
     throw errors.featureDisabled('Inline mode has no writer thread to crash.');
   }
@@ -442,6 +470,7 @@ export class InlineWriter implements Writer {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.foreignCommits?.stop();
     this.core?.stop();
     this.committer?.drain();
     if (this.db) {

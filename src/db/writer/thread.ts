@@ -7,6 +7,7 @@ import { errors, toPlainError } from '../../domain/errors.js';
 import { openWriterConnection, optimize, type Connection } from '../connection.js';
 import { migrate } from '../migrate.js';
 import type { WriterOptions, WriterRequest, WriterResponse } from '../protocol.js';
+import { DataVersionWatch } from './data-version.js';
 import { createWriterCore } from './core.js';
 import { CheckpointPolicy } from './group-commit.js';
 
@@ -37,6 +38,17 @@ function start(): void {
   const checkpoints = new CheckpointPolicy(conn, { walPath: `${options.dbPath}-wal` });
   const pingBegin = conn.prepare('BEGIN IMMEDIATE');
   const pingRollback = conn.prepare('ROLLBACK');
+  const foreignCommits = new DataVersionWatch(
+    conn,
+    () => post({ kind: 'external' }),
+    (err) =>
+      post({
+        kind: 'log',
+        level: 'warn',
+        msg: 'data_version check failed',
+        data: { error: toPlainError(err).message },
+      }),
+  );
   let closed = false;
 
   const core = createWriterCore(conn, options, {
@@ -95,6 +107,9 @@ function start(): void {
       case 'write':
         committer.enqueue({ kind: 'write', id: req.id, command: req.command });
         return;
+      case 'watch':
+        foreignCommits.set(req.intervalMs);
+        return;
       case 'clock':
         if (!options.allowFaultInjection) {
           post({
@@ -126,7 +141,9 @@ function start(): void {
     }
   }
 
-  function control(req: Exclude<WriterRequest, { kind: 'bundle' | 'write' | 'crash' | 'clock' }>): unknown {
+  function control(
+    req: Exclude<WriterRequest, { kind: 'bundle' | 'write' | 'crash' | 'clock' | 'watch' }>,
+  ): unknown {
     switch (req.kind) {
       case 'ping':
         // A real (empty) write transaction: proves the thread answers and the write lock can be taken.
@@ -136,6 +153,7 @@ function start(): void {
       case 'checkpoint':
         return checkpoints.run(req.mode);
       case 'shutdown':
+        foreignCommits.stop();
         core.stop();
         committer.drain();
         closed = true;

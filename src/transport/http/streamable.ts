@@ -552,6 +552,10 @@ async function handleInSession(
       await dispatchDirect(ctx, env, session, transport, direct, sdkAccept, credential, delivery);
       return;
     }
+    // A client that disconnects before its answers cancels those requests (a held wait ends at once).
+    ctx.onAbort(() => {
+      for (const id of ids) if (session.pendingIds.has(id)) transport.cancelAbandoned(id);
+    });
     const response = await transport.handleRequest(request!, {
       ...(ctx.method === 'POST' ? { parsedBody } : {}),
       authInfo: authInfoOf(credential),
