@@ -55,7 +55,7 @@ describe('tinytask-mcp command line', () => {
     writeFileSync(file, JSON.stringify({ tok: 42 }));
     const bad = run([], { TINYTASK_AUTH_TOKENS_FILE: file });
     expect((await bad.exited).code).toBe(2);
-    expect(bad.stderr()).toMatch(/TINYTASK_AUTH_TOKENS_FILE: .*Each entry is "<token>": "<agent name>" or/);
+    expect(bad.stderr()).toMatch(/TINYTASK_AUTH_TOKENS_FILE must map each non-empty token/);
   });
 
   it('treats the legacy TINYTASK_MODE=sse as http with the SSE transport, with a deprecation warning', async () => {

@@ -153,7 +153,9 @@ describe('the tool surface', () => {
         expect(accepted.has(arg), `${name}.${arg}`).toBe(true);
       }
       // Every tool that writes also takes an idempotency_key (explained once in the server's instructions).
-      const writes = !withHistory.find((t) => t.name === name)?.annotations?.readOnlyHint;
+      // (wait_for_task writes only when it claims; it is not a write command and takes no key.)
+      const writes =
+        name !== 'wait_for_task' && !withHistory.find((t) => t.name === name)?.annotations?.readOnlyHint;
       expect(argumentNames(def.input).includes('idempotency_key'), name).toBe(writes);
     }
     for (const [name, required] of Object.entries(REQUIRED)) {
