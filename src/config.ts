@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parseToolsetList, TOOLSET_NAMES, type ToolsetName } from './tools/toolsets.js';
 
 /**
  * Every setting of the server comes from the environment and is parsed here, once, at start-up. The parsed
@@ -108,6 +109,16 @@ export const SETTINGS = {
     default: '1000',
     doc: 'Most writes committed in one group-commit transaction.',
   },
+  TINYTASK_LEASE_SECONDS: {
+    schema: int('TINYTASK_LEASE_SECONDS', 0, 7 * 24 * 3600),
+    default: '1800',
+    doc: 'Default length of the lease every claim takes (`claim_next_task`, `signup_for_task`, `update_task` to `working`); a call may ask for another with `lease_seconds`. A `working` task whose lease runs out returns to `idle` within a second. `0` switches leases and the reaper off (claims then carry no `lease_id`).',
+  },
+  TINYTASK_MAX_ATTEMPTS: {
+    schema: int('TINYTASK_MAX_ATTEMPTS', 1, 1000),
+    default: '3',
+    doc: 'Lease expiries after which a task is dead-lettered (`dead_lettered_at` set): never claimed and never ready until `requeue_task`.',
+  },
   TINYTASK_SESSION_IDLE_TIMEOUT: {
     schema: int('TINYTASK_SESSION_IDLE_TIMEOUT', 1, 7 * 24 * 3600),
     default: '1800',
@@ -151,12 +162,39 @@ export const SETTINGS = {
   TINYTASK_AUTH_TOKENS_FILE: {
     schema: z.string(),
     default: '',
-    doc: 'Path of a JSON file `{"<token>": "<agent name>", ...}`. Each token is accepted and binds its requests to that agent: agent-name arguments that name another agent are refused with `FORBIDDEN`.',
+    doc: 'Path of a JSON file mapping each token to its agent: `{"<token>": "<agent name>"}` or `{"<token>": {"agent": "<name>", "role": "agent" | "operator", "toolsets": ["worker"]}}`. Each token binds its requests to that agent: agent-name arguments naming another agent (compared case-insensitively) are refused with `FORBIDDEN`, and the agent may change or delete only tasks it created or that are assigned to it, and its own comments and links. Operator tokens may do anything. `toolsets` narrows the tools its sessions see.',
+  },
+  TINYTASK_IDEMPOTENCY_TTL: {
+    schema: int('TINYTASK_IDEMPOTENCY_TTL', 1, 365 * 24 * 3600),
+    default: '86400',
+    doc: 'Seconds an `idempotency_key` is remembered after its write: a repeat within this time answers the first result and writes nothing. Expired keys are deleted by the writer.',
   },
   TINYTASK_SHUTDOWN_TIMEOUT: {
     schema: int('TINYTASK_SHUTDOWN_TIMEOUT', 0, 600_000),
     default: '5000',
     doc: 'Milliseconds that in-flight calls get to finish on SIGTERM/SIGINT before sessions are closed.',
+  },
+  TINYTASK_TOOLSETS: {
+    schema: z.string().transform((v, ctx) => {
+      const parsed = parseToolsetList(v);
+      if ('error' in parsed) {
+        ctx.addIssue({ code: 'custom', message: `TINYTASK_TOOLSETS: ${parsed.error}` });
+        return z.NEVER;
+      }
+      return parsed.toolsets;
+    }),
+    default: 'all',
+    doc: `Comma-separated toolsets every session offers: ${TOOLSET_NAMES.map((n) => `\`${n}\``).join(', ')}. Tokens (tokens file) and connections (\`/mcp?toolsets=…\`) can only narrow it. The stdio session offers exactly these.`,
+  },
+  TINYTASK_MAX_WAITERS: {
+    schema: int('TINYTASK_MAX_WAITERS', 1, 1_000_000),
+    default: '10000',
+    doc: '`wait_for_task` calls held at once at most; past it a wait fails at once with `OVERLOADED`. An idle waiter costs a timer and a few hundred bytes.',
+  },
+  TINYTASK_WAIT_WATCH_MS: {
+    schema: int('TINYTASK_WAIT_WATCH_MS', 0, 60_000),
+    default: '100',
+    doc: "While at least one `wait_for_task` waits, the writer checks `PRAGMA data_version` this often (milliseconds) to notice writes made by other processes on the same database file (several stdio servers sharing one board). `0` turns it off: waits then wake only for this process's writes.",
   },
   TINYTASK_PAGE_SIZE: {
     schema: int('TINYTASK_PAGE_SIZE', 1, 1000),
@@ -180,6 +218,9 @@ export interface Config {
   readThreads: number;
   writeQueueLimit: number;
   writeBatchMax: number;
+  /** Default lease length in seconds; 0: leases off. */
+  leaseSeconds: number;
+  maxAttempts: number;
   sessionIdleTimeoutMs: number;
   maxSessions: number;
   stateless: boolean;
@@ -191,6 +232,11 @@ export interface Config {
   authTokensFile: string | undefined;
   shutdownTimeoutMs: number;
   pageSize: number;
+  /** Toolsets every session offers (narrowed per token and per connection). */
+  toolsets: ToolsetName[];
+  idempotencyTtlSeconds: number;
+  maxWaiters: number;
+  waitWatchMs: number;
   /** Warnings found while parsing (e.g. deprecated values), logged once the logger exists. */
   warnings: string[];
 }
@@ -251,6 +297,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     readThreads: (values.TINYTASK_READ_THREADS as number | undefined) ?? defaultReadThreads(),
     writeQueueLimit: values.TINYTASK_WRITE_QUEUE_LIMIT as number,
     writeBatchMax: values.TINYTASK_WRITE_BATCH_MAX as number,
+    leaseSeconds: values.TINYTASK_LEASE_SECONDS as number,
+    maxAttempts: values.TINYTASK_MAX_ATTEMPTS as number,
     sessionIdleTimeoutMs: (values.TINYTASK_SESSION_IDLE_TIMEOUT as number) * 1000,
     maxSessions: values.TINYTASK_MAX_SESSIONS as number,
     stateless: values.TINYTASK_STATELESS as boolean,
@@ -262,6 +310,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authTokensFile,
     shutdownTimeoutMs: values.TINYTASK_SHUTDOWN_TIMEOUT as number,
     pageSize: values.TINYTASK_PAGE_SIZE as number,
+    toolsets: values.TINYTASK_TOOLSETS as ToolsetName[],
+    idempotencyTtlSeconds: values.TINYTASK_IDEMPOTENCY_TTL as number,
+    maxWaiters: values.TINYTASK_MAX_WAITERS as number,
+    waitWatchMs: values.TINYTASK_WAIT_WATCH_MS as number,
     warnings,
   };
 }

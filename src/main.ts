@@ -59,6 +59,8 @@ export async function startServer(
   const shutdown = (code: number, reason: string): Promise<number> => {
     shutdownRun ??= (async () => {
       logger.info({ reason }, 'shutting down');
+      // Held waits answer now (outcome `shutdown`), so they do not hold the drain of in-flight calls.
+      app.deps.board.endWaits();
       let exitCode = code;
       const steps: Array<[string, () => Promise<void>]> = [
         ['http', async () => http?.close({ timeoutMs: config.shutdownTimeoutMs })],

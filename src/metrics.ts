@@ -1,3 +1,4 @@
+import type { CoordinationCounts } from './db/protocol.js';
 /**
  * A small in-process metrics registry rendered in the Prometheus text format (version 0.0.4). One registry is
  * created per server process and passed down; layers record into it, `/metrics` renders it.
@@ -185,7 +186,22 @@ export interface ServerMetrics {
   writerBatchSize: Histogram;
   /** HTTP requests by `route` and `status`. */
   httpRequests: Counter;
+  /** Writes answered from their idempotency key (a retry; nothing written), by `tool`. */
+  idempotentReplays: Counter;
+  /** `wait_for_task` calls held right now. */
+  waiters: Gauge;
+  /** Ended waits by `outcome`: ready, claimed, timeout, cancelled, shutdown. */
+  waits: Counter;
+  /** Seconds each wait was held, by `outcome`. */
+  waitDuration: Histogram;
+  /** Wake-ups by `source`: `change` (this process's writes) or `external` (another process wrote to the file). */
+  waitWakeups: Counter;
+  /** Claims, reclaims, lease expiries and dead letters, as the writer reports them. */
+  coordination: Record<keyof CoordinationCounts, Counter>;
 }
+
+/** Wait durations in seconds, from 1 ms to the 60 s a wait may last. */
+export const WAIT_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 25, 60] as const;
 
 export const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024] as const;
 
@@ -204,5 +220,41 @@ export function createServerMetrics(): ServerMetrics {
       BATCH_SIZE_BUCKETS,
     ),
     httpRequests: registry.counter('tinytask_http_requests_total', 'HTTP requests by route and status code.'),
+    idempotentReplays: registry.counter(
+      'tinytask_idempotent_replays_total',
+      'Writes answered from their idempotency key (retries that wrote nothing), by tool.',
+    ),
+    waiters: registry.gauge('tinytask_waiters', 'wait_for_task calls held right now.'),
+    waits: registry.counter(
+      'tinytask_waits_total',
+      'Ended wait_for_task calls by outcome (ready, claimed, timeout, cancelled, shutdown).',
+    ),
+    waitDuration: registry.histogram(
+      'tinytask_wait_duration_seconds',
+      'How long wait_for_task calls were held, by outcome.',
+      WAIT_BUCKETS,
+    ),
+    waitWakeups: registry.counter(
+      'tinytask_wait_wakeups_total',
+      'Wake-ups of waiting wait_for_task calls by source (change: this process wrote; external: another process wrote to the file).',
+    ),
+    coordination: {
+      claims: registry.counter(
+        'tinytask_claims_total',
+        'Claims taken (claim_next_task, signup_for_task, update_task to working), each with a lease.',
+      ),
+      reclaims: registry.counter(
+        'tinytask_reclaims_total',
+        'Claims of a task that had been claimed before (after a lease expiry, a release or a requeue).',
+      ),
+      leaseExpiries: registry.counter(
+        'tinytask_lease_expiries_total',
+        'Leases that ran out: the reaper returned the working task to idle.',
+      ),
+      deadLetters: registry.counter(
+        'tinytask_dead_letters_total',
+        'Tasks dead-lettered after TINYTASK_MAX_ATTEMPTS lease expiries.',
+      ),
+    },
   };
 }

@@ -91,12 +91,25 @@ describe('completions and prompts', () => {
     });
     const [text, resource] = prompt.messages;
     expect(text?.content).toMatchObject({ type: 'text' });
-    expect((text?.content as { text: string }).text).toContain('signup_for_task {"agent_name": "dev-alpha"}');
+    const loop = (text?.content as { text: string }).text;
+    expect(loop).toContain('claim_next_task {"agent_name": "dev-alpha"}');
+    expect(loop).toContain('wait_for_task {"agent_name": "dev-alpha", "claim": true, "timeout_seconds": 25}');
+    expect(loop).toContain('heartbeat_task');
     expect(resource?.content).toMatchObject({ type: 'resource', resource: { uri: 'queue://dev-alpha' } });
     const queue = JSON.parse((resource?.content as { resource: { text: string } }).resource.text) as {
       tasks: Array<{ id: number }>;
     };
     expect(queue.tasks.map((t) => t.id)).toEqual([taskId]);
+  });
+
+  it('work-my-queue with a team queue claims and waits on that queue too', async () => {
+    const prompt = await c.client.getPrompt({
+      name: 'work-my-queue',
+      arguments: { agent_name: 'dev-alpha', queue_name: 'dev' },
+    });
+    const loop = (prompt.messages[0]?.content as { text: string }).text;
+    expect(loop).toContain('claim_next_task {"agent_name": "dev-alpha", "queue_name": "dev"}');
+    expect(loop).toContain('wait_for_task {"agent_name": "dev-alpha", "queue_name": "dev", "claim": true');
   });
 
   it('hand-off-task shows the task and the move_task call, and warns when from_agent is not the assignee', async () => {

@@ -145,3 +145,12 @@ export async function rpcError(
   expect(err.code, err.message).toBe(code);
   return err;
 }
+
+/** Resolves once `cond()` holds, checking in-process state every few milliseconds (a condition, not a sleep). */
+export async function until(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for: ${what}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { toolCatalogue } from '../src/mcp/tools.js';
+import { allTools } from '../src/tools/index.js';
+import { argumentNames } from '../src/domain/schemas.js';
 
 /** TinyTask's tools and their argument names: agents' prompts depend on these, so they must never drift. */
 const TINYTASK_ARGUMENTS: Record<string, string[]> = {
@@ -92,29 +94,69 @@ const TINYTASK_ARGUMENTS: Record<string, string[]> = {
   list_links: ['task_id'],
 };
 
+/** Optional arguments issue 10 added to TinyTask tools (blocker lists, leases); TinyTask's keep their meaning. */
+const COORDINATION_ARGUMENTS: Record<string, string[]> = {
+  create_task: ['blocked_by_task_ids'],
+  create_subtask: ['blocked_by_task_ids'],
+  update_task: ['blocked_by_task_ids', 'lease_id', 'lease_seconds'],
+  signup_for_task: ['lease_seconds'],
+  move_task: ['lease_id'],
+  add_comment: ['lease_id'],
+  add_link: ['lease_id'],
+};
+
+/** The coordination tools of issue 10, with their arguments. */
+const COORDINATION_TOOLS: Record<string, string[]> = {
+  claim_next_task: ['agent_name', 'queue_name', 'task_id', 'lease_seconds'],
+  heartbeat_task: ['task_id', 'agent_name', 'lease_id', 'lease_seconds'],
+  release_task: ['task_id', 'agent_name', 'lease_id', 'reason'],
+  requeue_task: ['task_id', 'reset_attempts', 'requeued_by'],
+  list_ready_tasks: ['queue_name', 'agent_name', 'limit', 'cursor'],
+  wait_for_task: ['agent_name', 'queue_name', 'timeout_seconds', 'claim', 'lease_seconds'],
+};
+
 const REQUIRED: Record<string, string[]> = {
   create_task: ['title', 'created_by'],
   create_subtask: ['parent_task_id', 'title', 'created_by'],
   move_task: ['task_id', 'current_agent', 'new_agent', 'comment'],
   signup_for_task: ['agent_name'],
   get_my_queue: ['agent_name'],
-  update_task: ['id'],
+  update_task: ['task_id'],
   add_comment: ['task_id', 'content'],
   add_link: ['task_id', 'url'],
+  claim_next_task: ['agent_name'],
+  heartbeat_task: ['task_id', 'agent_name', 'lease_id'],
+  release_task: ['task_id', 'agent_name', 'lease_id'],
+  requeue_task: ['task_id'],
+  wait_for_task: ['agent_name'],
 };
 
 describe('the tool surface', () => {
   const withHistory = toolCatalogue(true).descriptors;
   const withoutHistory = toolCatalogue(false).descriptors;
 
-  it('has exactly TinyTask’s 30 tools with TinyTask’s argument names, plus get_task_history with history on', () => {
-    expect(withoutHistory.map((t) => t.name).sort()).toEqual(Object.keys(TINYTASK_ARGUMENTS).sort());
-    expect(withHistory.map((t) => t.name).sort()).toEqual(
-      [...Object.keys(TINYTASK_ARGUMENTS), 'get_task_history'].sort(),
-    );
-    for (const tool of withHistory) {
-      const expected = tool.name === 'get_task_history' ? ['task_id'] : TINYTASK_ARGUMENTS[tool.name]!;
-      expect(Object.keys(tool.inputSchema.properties ?? {}).sort(), tool.name).toEqual([...expected].sort());
+  it('has TinyTask’s 30 tools with every TinyTask argument, the coordination tools, search_tasks, and get_task_history with history on', () => {
+    const base = [...Object.keys(TINYTASK_ARGUMENTS), ...Object.keys(COORDINATION_TOOLS), 'search_tasks'];
+    expect(withoutHistory.map((t) => t.name).sort()).toEqual([...base].sort());
+    expect(withHistory.map((t) => t.name).sort()).toEqual([...base, 'get_task_history'].sort());
+    for (const [name, args] of Object.entries({ ...TINYTASK_ARGUMENTS, ...COORDINATION_TOOLS })) {
+      const def = allTools.find((t) => t.name === name)!;
+      const shown = Object.keys(withHistory.find((t) => t.name === name)?.inputSchema.properties ?? {});
+      // TinyTask's `id` of a task is shown as task_id and still accepted (test/mcp-names-search.test.ts).
+      const accepted = new Set([
+        ...shown,
+        ...Object.values(def.aliases ?? {}),
+        ...(def.hidden ?? []),
+        ...argumentNames(def.input),
+      ]);
+      for (const arg of [...args, ...(COORDINATION_ARGUMENTS[name] ?? [])]) {
+        expect(accepted.has(arg), `${name}.${arg}`).toBe(true);
+      }
+      // Every tool that writes also takes an idempotency_key (explained once in the server's instructions).
+      // (wait_for_task writes only when it claims; it is not a write command and takes no key.)
+      const writes =
+        name !== 'wait_for_task' && !withHistory.find((t) => t.name === name)?.annotations?.readOnlyHint;
+      expect(argumentNames(def.input).includes('idempotency_key'), name).toBe(writes);
     }
     for (const [name, required] of Object.entries(REQUIRED)) {
       expect(withHistory.find((t) => t.name === name)?.inputSchema.required?.sort(), name).toEqual(
@@ -123,27 +165,27 @@ describe('the tool surface', () => {
     }
   });
 
-  it('describes every tool and every argument, and refuses unknown arguments', () => {
+  it('describes every tool in a few words and types every argument', () => {
     for (const tool of withHistory) {
-      expect(tool.title, tool.name).toBeTruthy();
-      expect(tool.description?.length ?? 0, tool.name).toBeGreaterThan(60);
+      expect(allTools.find((t) => t.name === tool.name)?.title, tool.name).toBeTruthy();
+      expect(tool.description?.length ?? 0, tool.name).toBeGreaterThan(15);
       expect(tool.inputSchema.type).toBe('object');
       expect(tool.inputSchema).not.toHaveProperty('$schema');
-      expect(tool.inputSchema.additionalProperties, tool.name).toBe(false);
       for (const [arg, schema] of Object.entries(tool.inputSchema.properties ?? {})) {
-        expect((schema as { description?: string }).description, `${tool.name}.${arg}`).toBeTruthy();
+        const s = schema as { type?: unknown; anyOf?: unknown; enum?: unknown };
+        expect(s.type ?? s.anyOf ?? s.enum, `${tool.name}.${arg}`).toBeTruthy();
       }
       expect(tool.outputSchema?.type).toBe('object');
       expect(tool.outputSchema).not.toHaveProperty('$schema');
-      expect(tool.outputSchema?.properties).toHaveProperty('error');
     }
   });
 
-  it('annotates every tool', () => {
+  it('annotates every tool with the hints that differ from MCP’s defaults', () => {
     const destructive = ['delete_task', 'delete_comment', 'delete_link', 'clear_queue'];
     const reads = [
       'get_task',
       'list_tasks',
+      'search_tasks',
       'get_subtasks',
       'get_task_with_subtasks',
       'get_my_queue',
@@ -154,16 +196,20 @@ describe('the tool surface', () => {
       'get_comment',
       'list_links',
       'get_task_history',
+      'list_ready_tasks',
     ];
     for (const tool of withHistory) {
       const a = tool.annotations!;
-      expect(a.title, tool.name).toBe(tool.title);
-      expect(a.openWorldHint, tool.name).toBe(false);
-      expect(a.readOnlyHint, tool.name).toBe(reads.includes(tool.name));
-      expect(a.destructiveHint === true, tool.name).toBe(destructive.includes(tool.name));
-      if (reads.includes(tool.name)) expect(a.idempotentHint, tool.name).toBe(true);
+      expect(a.openWorldHint, tool.name).toBeUndefined();
+      expect(a.readOnlyHint === true, tool.name).toBe(reads.includes(tool.name));
+      if (!reads.includes(tool.name)) {
+        expect(a.destructiveHint !== false, tool.name).toBe(destructive.includes(tool.name));
+      }
     }
-    expect(withHistory.find((t) => t.name === 'signup_for_task')?.annotations?.idempotentHint).toBe(false);
+    expect(
+      withHistory.find((t) => t.name === 'signup_for_task')?.annotations?.idempotentHint,
+    ).toBeUndefined();
+    expect(withHistory.find((t) => t.name === 'update_task')?.annotations?.idempotentHint).toBe(true);
   });
 
   it('keeps names and schemas as snapshotted (update with `npx vitest run -u` only for a deliberate change)', async () => {

@@ -8,8 +8,10 @@ import { createBoard } from '../src/core/board.js';
 import type { Board } from '../src/core/types.js';
 import { silentLogger } from '../src/logger.js';
 import type { McpDeps } from '../src/mcp/server.js';
+import { toolCatalogue } from '../src/mcp/tools.js';
 import { createServerMetrics } from '../src/metrics.js';
 import { serveStdio } from '../src/transport/stdio.js';
+import { until } from './mcp-support.js';
 
 /** stdin/stdout as in-memory streams; `lines` collects every line written to stdout. */
 function pipes() {
@@ -71,6 +73,29 @@ describe('serveStdio', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('stdin ending while a wait_for_task is held closes the session at once, not after the wait’s timeout', async () => {
+    // A shutdown budget longer than the test: the session must not wait for the held call to time out.
+    deps = { ...deps, config: { ...deps.config, shutdownTimeoutMs: 120_000 } };
+    const io = pipes();
+    const handle = await serveStdio(deps, io);
+    const init = io.next((m) => m.id === 1);
+    io.send(initialize);
+    await init;
+    io.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    io.send({
+      jsonrpc: '2.0',
+      id: 2,
+      method: 'tools/call',
+      params: { name: 'wait_for_task', arguments: { agent_name: 'local', timeout_seconds: 60 } },
+    });
+    await until(() => board.waiters === 1, 'the wait is held');
+    const started = Date.now();
+    io.stdin.end();
+    await handle.closed;
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(board.waiters).toBe(0);
+  });
+
   it('answers JSON-RPC on stdout, one message per line, and nothing else', async () => {
     const io = pipes();
     const handle = await serveStdio(deps, io);
@@ -80,7 +105,9 @@ describe('serveStdio', () => {
     io.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
     const list = io.next((m) => m.id === 2);
     io.send({ jsonrpc: '2.0', id: 2, method: 'tools/list' });
-    expect(((await list).result as { tools: unknown[] }).tools).toHaveLength(30);
+    expect(((await list).result as { tools: unknown[] }).tools).toHaveLength(
+      toolCatalogue(false).descriptors.length,
+    );
     await handle.close();
     for (const line of io.lines) expect(JSON.parse(line)).toHaveProperty('jsonrpc', '2.0');
   });

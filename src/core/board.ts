@@ -3,21 +3,34 @@ import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { backupDatabase } from '../db/backup.js';
+import { toolNameOf, WRITE_COMMAND_NAMES } from '../db/commands.js';
 import type {
   BatchStats,
+  Caller,
+  CoordinationCounts,
   ReadQueries,
   ReadQueryName,
   WriteCommandName,
   WriteCommands,
+  WriteContext,
 } from '../db/protocol.js';
 import { InlineReaders, ReaderPool, type Readers } from '../db/readers/pool.js';
 import { InlineWriter, WriterClient, type Writer } from '../db/writer/client.js';
 import { errors, TaskBoardError, toPlainError } from '../domain/errors.js';
 import { agentName, describeIssues, LIMITS, parseInput, type Schemas } from '../domain/schemas.js';
-import type { ChangeSet } from '../domain/types.js';
+import type { ChangeSet, Task, WaitResult } from '../domain/types.js';
 import type { Logger } from '../logger.js';
 import type { ServerMetrics } from '../metrics.js';
-import type { Board, BoardEvents, BoardHealth, BoardStatsSnapshot } from './types.js';
+import type {
+  Board,
+  BoardEvents,
+  BoardHealth,
+  BoardStatsSnapshot,
+  BoardWrites,
+  WaitOptions,
+} from './types.js';
+import { parseWriteInput } from './write-inputs.js';
+import { WaitRegistry, type WaitSpec } from './waits.js';
 
 export interface CreateBoardOptions {
   config: Config;
@@ -43,30 +56,13 @@ export interface CoreBoard extends Board {
   crashWriter(): Promise<void>;
   /** Runs a checkpoint now; answers SQLite's (busy, log, checkpointed) frame counts. */
   checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): Promise<{ busy: number; log: number; checkpointed: number }>;
+  /**
+   * Tests only (needs `allowFaultInjection`): moves the writer's clock — every timestamp, lease and the reaper
+   * follow it — to `setMs` and/or by `advanceMs`, then runs the lease reaper at once. Resolves with the clock's
+   * new time (epoch ms) once the reaper's changes (if any) have been emitted.
+   */
+  setClock(move: { setMs?: number; advanceMs?: number }): Promise<number>;
 }
-
-/** Which input schema validates each write. */
-const WRITE_SCHEMAS = {
-  createTask: 'createTask',
-  createSubtask: 'createSubtask',
-  updateTask: 'updateTask',
-  deleteTask: 'taskId',
-  archiveTask: 'taskId',
-  moveSubtask: 'moveSubtask',
-  signupForTask: 'signupForTask',
-  moveTask: 'moveTask',
-  addTaskToQueue: 'addTaskToQueue',
-  removeTaskFromQueue: 'removeTaskFromQueue',
-  moveTaskToQueue: 'moveTaskToQueue',
-  clearQueue: 'queueName',
-  addComment: 'addComment',
-  updateComment: 'updateComment',
-  deleteComment: 'commentId',
-  moveComment: 'moveComment',
-  addLink: 'addLink',
-  updateLink: 'updateLink',
-  deleteLink: 'linkId',
-} as const satisfies Record<WriteCommandName, keyof Schemas>;
 
 const completion = z.strictObject({
   prefix: z
@@ -99,9 +95,11 @@ const READ_SCHEMAS = {
   getSubtasks: 'getSubtasks',
   getTaskWithSubtasks: 'getTaskWithSubtasks',
   getMyQueue: 'getMyQueue',
+  listReadyTasks: 'listReadyTasks',
   listQueues: 'listQueues',
   getQueueStats: 'queueName',
   getQueueTasks: 'getQueueTasks',
+  searchTasks: 'searchTasks',
   listComments: 'listComments',
   getComment: 'commentId',
   listLinks: 'listLinks',
@@ -123,7 +121,19 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
   const log = logger.child({ component: 'board' });
-  const counters = { writesTotal: 0, writesFailed: 0, batchesTotal: 0, lastBatchSize: 0 };
+  const counters = {
+    writesTotal: 0,
+    writesFailed: 0,
+    batchesTotal: 0,
+    lastBatchSize: 0,
+    idempotentReplays: 0,
+  };
+  function countCoordination(counts: Partial<CoordinationCounts>): void {
+    for (const key of Object.keys(counts) as Array<keyof CoordinationCounts>) {
+      const n = counts[key] ?? 0;
+      if (n > 0) metrics?.coordination[key].inc({}, n);
+    }
+  }
 
   const writerEvents = {
     batch(stats: BatchStats) {
@@ -132,8 +142,15 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
       metrics?.writerBatchSize.observe(stats.size);
       emitter.emit('batch', stats);
     },
+    event(changes: ChangeSet, counts: Partial<CoordinationCounts>) {
+      countCoordination(counts);
+      if (hasChanges(changes)) emitter.emit('change', changes);
+    },
     log(level: 'trace' | 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) {
       log[level](data ?? {}, msg);
+    },
+    external() {
+      emitter.emit('external');
     },
   };
   const writerOptions = {
@@ -143,6 +160,9 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
     traceSql: config.logLevel === 'trace',
     allowFaultInjection: opts.allowFaultInjection === true,
     queueLimit: config.writeQueueLimit,
+    idempotencyTtlSeconds: config.idempotencyTtlSeconds,
+    leaseSeconds: config.leaseSeconds,
+    maxAttempts: config.maxAttempts,
   };
   const writer: Writer = opts.inline
     ? new InlineWriter(writerOptions, writerEvents)
@@ -170,14 +190,119 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
 
   let closing: Promise<void> | null = null;
 
+  /** One look for a ready task for a wait: claims the best one (one writer transaction) or reads it. */
+  async function probeReady(spec: WaitSpec): Promise<Task | null> {
+    const who = { agent_name: spec.agent, ...(spec.queue === null ? {} : { queue_name: spec.queue }) };
+    if (spec.claim) {
+      const claimed = await writes.claimNextTask({
+        ...who,
+        ...(spec.leaseSeconds === undefined ? {} : { lease_seconds: spec.leaseSeconds }),
+      });
+      return claimed ?? null;
+    }
+    const page = await reads.listReadyTasks({ ...who, limit: 1 });
+    return page.tasks[0] ?? null;
+  }
+
+  const waits = new WaitRegistry<Task>(probeReady, {
+    watch(on) {
+      if (config.waitWatchMs > 0) writer.watchForeignCommits(on ? config.waitWatchMs : 0);
+    },
+    orphaned(task, spec) {
+      // The waiter left while its claim was being committed: give the task back at once rather than leave it
+      // to its lease (a task claimed with leases off stays with the agent, as a lost signup_for_task answer would).
+      if (task.lease_id === null) {
+        log.warn({ taskId: task.id, agent: spec.agent }, 'a wait ended while its claim was committed');
+        return;
+      }
+      writes
+        .releaseTask({
+          task_id: task.id,
+          agent_name: spec.agent,
+          lease_id: task.lease_id,
+          reason:
+            'wait_for_task ended (cancelled or shut down) while claiming this task; given back unworked',
+        })
+        .catch((err: unknown) =>
+          log.warn(
+            { err, taskId: task.id, agent: spec.agent },
+            'giving back the claim of an ended wait failed',
+          ),
+        );
+    },
+    probeFailed(err, spec) {
+      log.warn(
+        { err, agent: spec.agent, queue: spec.queue },
+        'wait_for_task: looking for a ready task failed',
+      );
+    },
+    ended(kind, waitedMs) {
+      metrics?.waiters.set(waits.size);
+      metrics?.waits.inc({ outcome: kind });
+      metrics?.waitDuration.observe(waitedMs / 1000, { outcome: kind });
+    },
+  });
+  emitter.on('change', (changes: ChangeSet) => {
+    if (waits.size === 0) return;
+    metrics?.waitWakeups.inc({ source: 'change' });
+    waits.onChange(changes);
+  });
+  emitter.on('external', () => {
+    if (waits.size === 0) return;
+    metrics?.waitWakeups.inc({ source: 'external' });
+    waits.onExternalChange();
+  });
+
+  async function waitForTask(input: unknown, opts: WaitOptions = {}): Promise<WaitResult> {
+    const args = parseInput('waitForTask', input);
+    if (waits.size >= config.maxWaiters) {
+      throw new TaskBoardError(
+        'OVERLOADED',
+        `The server already holds ${config.maxWaiters} waits (TINYTASK_MAX_WAITERS). Retry after a short back-off, or use claim_next_task.`,
+      );
+    }
+    const pending = waits.wait(
+      {
+        agent: args.agent_name,
+        queue: args.queue_name ?? null,
+        claim: args.claim === true,
+        leaseSeconds: args.lease_seconds,
+        timeoutMs: (args.timeout_seconds ?? LIMITS.waitSecondsDefault) * 1000,
+      },
+      opts.signal,
+    );
+    metrics?.waiters.set(waits.size);
+    const outcome = await pending;
+    return {
+      task: outcome.task,
+      claimed: outcome.kind === 'claimed',
+      outcome: outcome.kind,
+      waited_ms: Math.round(outcome.waitedMs),
+    };
+  }
+
   async function write<K extends WriteCommandName>(
     type: K,
     input: unknown,
+    caller: Caller | undefined,
   ): Promise<WriteCommands[K]['result']> {
-    const args = parseInput(WRITE_SCHEMAS[type], input);
+    const { args, idempotencyKey } = parseWriteInput(type, input);
+    const context: WriteContext = {
+      ...(caller ? { caller } : {}),
+      ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+    };
     counters.writesTotal += 1;
     try {
-      const answer = await writer.write({ type, args } as never);
+      const answer = await writer.write({
+        type,
+        args,
+        ...(context.caller || context.idempotencyKey !== undefined ? { context } : {}),
+      } as never);
+      if (answer.replayed) {
+        counters.idempotentReplays += 1;
+        metrics?.idempotentReplays.inc({ tool: toolNameOf(type) });
+      }
+      countCoordination(answer.counts);
       if (hasChanges(answer.changes)) emitter.emit('change', answer.changes);
       return answer.value as WriteCommands[K]['result'];
     } catch (err) {
@@ -190,12 +315,12 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
     return readers.read(op, args as ReadQueries[K]['args']);
   }
 
-  const writes = Object.fromEntries(
-    (Object.keys(WRITE_SCHEMAS) as WriteCommandName[]).map((name) => [
-      name,
-      (input: unknown) => write(name, input),
-    ]),
-  ) as { [K in WriteCommandName]: (input: unknown) => Promise<WriteCommands[K]['result']> };
+  /** The write operations, run on behalf of `caller` (undefined: not bound to an agent, no ownership checks). */
+  const writesFor = (caller: Caller | undefined): BoardWrites =>
+    Object.fromEntries(
+      WRITE_COMMAND_NAMES.map((name) => [name, (input: unknown) => write(name, input, caller)]),
+    ) as BoardWrites;
+  const writes = writesFor(undefined);
 
   const reads = Object.fromEntries(
     (Object.keys(READ_SCHEMAS) as Array<keyof typeof READ_SCHEMAS>).map((name) => [
@@ -245,6 +370,15 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
     ...reads,
     ...internalReads,
     historyEnabled: config.enableHistory,
+    actingAs(caller: Caller): Board {
+      // Reads, events and upkeep are shared; only the writes carry the caller.
+      return { ...board, ...writesFor({ agent: caller.agent, operator: caller.operator }) };
+    },
+    waitForTask,
+    get waiters() {
+      return waits.size;
+    },
+    endWaits: () => waits.shutdown(),
     on<E extends keyof BoardEvents>(event: E, listener: BoardEvents[E]) {
       emitter.on(event, listener);
       return board;
@@ -266,6 +400,7 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
         writesOverloaded: writer.writesOverloaded,
         batchesTotal: counters.batchesTotal,
         lastBatchSize: counters.lastBatchSize,
+        idempotentReplays: counters.idempotentReplays,
         writerRestarts: writer.restarts,
         readsTotal: readers.readsTotal,
         readThreads: readers.threads,
@@ -279,9 +414,16 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
       await backupDatabase(config.dbPath, path);
     },
     crashWriter: () => writer.crash(),
+    async setClock(move) {
+      const answer = await writer.setClock(move);
+      countCoordination(answer.counts);
+      if (hasChanges(answer.changes)) emitter.emit('change', answer.changes);
+      return answer.value as number;
+    },
     checkpoint: (mode) => writer.checkpoint(mode),
     close() {
       closing ??= (async () => {
+        waits.shutdown();
         // Readers first, so no reader holds a snapshot while the writer truncates the WAL.
         await readers
           .close()

@@ -1,11 +1,12 @@
 import type {
   BatchStats,
+  Caller,
   ReadQueries,
   ReadQueryName,
   WriteCommandName,
   WriteCommands,
 } from '../db/protocol.js';
-import type { ChangeSet } from '../domain/types.js';
+import type { ChangeSet, WaitResult } from '../domain/types.js';
 
 /**
  * The task board as every front (MCP tools, resources, HTTP health/metrics, benches) sees it. Every operation
@@ -36,6 +37,8 @@ export interface BoardStatsSnapshot {
   writesOverloaded: number;
   batchesTotal: number;
   lastBatchSize: number;
+  /** Writes answered from their idempotency key (nothing written). */
+  idempotentReplays: number;
   /** Sizes of recent batches (for a histogram), oldest first; the board keeps a bounded window. */
   writerRestarts: number;
   readsTotal: number;
@@ -50,15 +53,40 @@ export interface BoardEvents {
   change: (changes: ChangeSet) => void;
   /** Emitted after every committed batch. */
   batch: (stats: BatchStats) => void;
+  /**
+   * Another process committed to the database file (what changed is unknown). Only noticed while waits are held
+   * (`PRAGMA data_version`, every `TINYTASK_WAIT_WATCH_MS`).
+   */
+  external: () => void;
+}
+
+export interface WaitOptions {
+  /** Aborting it ends the wait at once with outcome `cancelled` (request cancelled, session closed). */
+  signal?: AbortSignal;
 }
 
 export interface Board extends BoardWrites, BoardReads {
   readonly historyEnabled: boolean;
+  /**
+   * The same board whose writes run on behalf of `caller` (an agent bound by a per-agent token): the writer checks
+   * them against ownership (src/db/commands.ts) and scopes their idempotency keys to that agent.
+   */
+  actingAs(caller: Caller): Board;
   on<E extends keyof BoardEvents>(event: E, listener: BoardEvents[E]): this;
   off<E extends keyof BoardEvents>(event: E, listener: BoardEvents[E]): this;
   /** Writer ping (a real write transaction) and a reader ping; never rejects. */
   health(): Promise<BoardHealth>;
   stats(): BoardStatsSnapshot;
+  /**
+   * `wait_for_task`: answers as soon as a ready task exists for the agent (or unassigned in its queue), claiming it
+   * when `claim` is true, or with no task at the timeout. Woken by committed changes, never by polling. Rejects with
+   * OVERLOADED past `TINYTASK_MAX_WAITERS` waits.
+   */
+  waitForTask(input: unknown, opts?: WaitOptions): Promise<WaitResult>;
+  /** Waits held right now. */
+  readonly waiters: number;
+  /** Ends every wait with outcome `shutdown` and refuses new ones (the server is stopping). */
+  endWaits(): void;
   /** Copies the database, consistently, while writes go on. */
   backup(path: string): Promise<void>;
   /** Drains the writer, checkpoints the WAL (TRUNCATE), closes every thread. Idempotent. */

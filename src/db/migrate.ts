@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TaskBoardError } from '../domain/errors.js';
+import { agentKey } from '../domain/schemas.js';
 import type { Connection } from './connection.js';
 
 export interface Migration {
@@ -54,6 +55,10 @@ export function migrate(db: Connection, migrations: Migration[] = loadMigrations
     );
   }
   if (current === latest) return current;
+  // Migrations normalize stored agent names with the application's own rule (src/domain/schemas.ts).
+  db.function('agent_key', { deterministic: true }, (name: unknown) =>
+    typeof name === 'string' ? agentKey(name) : null,
+  );
   db.transaction(() => {
     for (const m of migrations) {
       if (m.version <= current) continue;

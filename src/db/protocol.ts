@@ -11,6 +11,11 @@ import type {
   AddCommentInput,
   AddLinkInput,
   AddTaskToQueueInput,
+  ClaimNextTaskInput,
+  HeartbeatTaskInput,
+  ListReadyTasksInput,
+  ReleaseTaskInput,
+  RequeueTaskInput,
   CommentIdInput,
   CreateSubtaskInput,
   CreateTaskInput,
@@ -29,6 +34,7 @@ import type {
   MoveTaskToQueueInput,
   QueueNameInput,
   RemoveTaskFromQueueInput,
+  SearchTasksInput,
   SignupForTaskInput,
   TaskIdInput,
   UpdateCommentInput,
@@ -47,6 +53,8 @@ import type {
   Link,
   QueueStats,
   QueueSummary,
+  SearchPage,
+  ReadyPage,
   Task,
   TaskDetail,
   TaskPage,
@@ -64,6 +72,14 @@ export interface WriteCommands {
   archiveTask: { args: TaskIdInput; result: Task };
   moveSubtask: { args: MoveSubtaskInput; result: Task };
   signupForTask: { args: SignupForTaskInput; result: ClaimResult };
+  /** Assigns and claims the best ready task for the agent (its own, or unassigned in queue_name), with a lease. */
+  claimNextTask: { args: ClaimNextTaskInput; result: ClaimResult };
+  /** Extends the holder's lease. LEASE_LOST when the lease presented is not the current one. */
+  heartbeatTask: { args: HeartbeatTaskInput; result: Task };
+  /** Gives a claim back at once: idle, same assignee, lease cleared. */
+  releaseTask: { args: ReleaseTaskInput; result: Task };
+  /** Clears dead_lettered_at (and any lease), optionally resets attempts: the task is ready again. */
+  requeueTask: { args: RequeueTaskInput; result: Task };
   moveTask: { args: MoveTaskInput; result: Task };
   addTaskToQueue: { args: AddTaskToQueueInput; result: Task };
   removeTaskFromQueue: { args: RemoveTaskFromQueueInput; result: Task };
@@ -80,11 +96,39 @@ export interface WriteCommands {
 
 export type WriteCommandName = keyof WriteCommands;
 
+/** Who runs a write, as the transport authenticated it. */
+export interface Caller {
+  /** The agent a per-agent bearer token is bound to. */
+  agent: string;
+  /** Operator tokens may change anything; other agents only what they own (src/db/commands.ts). */
+  operator: boolean;
+}
+
+/**
+ * What travels with a write besides its arguments. Both parts are optional: a write without a caller is not
+ * checked for ownership (stdio, shared token, no auth); a write without a key is not idempotent.
+ */
+export interface WriteContext {
+  caller?: Caller;
+  /** The call's `idempotency_key`; scoped to `caller.agent` (or to unbound callers as a group). */
+  idempotencyKey?: string;
+}
+
 export type WriteCommand = {
-  [K in WriteCommandName]: { type: K; args: WriteCommands[K]['args'] };
+  [K in WriteCommandName]: { type: K; args: WriteCommands[K]['args']; context?: WriteContext };
 }[WriteCommandName];
 
 export type WriteResult<K extends WriteCommandName> = WriteCommands[K]['result'];
+
+/** Coordination events a write (or the lease reaper) caused, counted into the server's metrics. */
+export interface CoordinationCounts {
+  /** Claims taken (claim_next_task, signup_for_task, update_task to working). */
+  claims: number;
+  /** Of those, claims of a task that had been claimed before (after an expiry or a release). */
+  reclaims: number;
+  leaseExpiries: number;
+  deadLetters: number;
+}
 
 /** Options the writer thread starts with (its `workerData`). */
 export interface WriterOptions {
@@ -93,8 +137,14 @@ export interface WriterOptions {
   batchMax: number;
   /** Log SQL at trace level (forwarded to the main thread as `log` messages). */
   traceSql: boolean;
-  /** Tests only: accept the `crash` request, which kills the thread in the middle of a batch. */
+  /** Tests only: accept the `crash` and `clock` requests. */
   allowFaultInjection?: boolean;
+  /** How long an idempotency key is remembered (TINYTASK_IDEMPOTENCY_TTL). */
+  idempotencyTtlSeconds: number;
+  /** Default lease length of a claim (TINYTASK_LEASE_SECONDS); 0 switches leases (and the reaper) off. */
+  leaseSeconds: number;
+  /** Lease expiries after which a task is dead-lettered (TINYTASK_MAX_ATTEMPTS). */
+  maxAttempts: number;
 }
 
 export type WriterRequest =
@@ -106,6 +156,16 @@ export type WriterRequest =
   | { kind: 'shutdown'; id: number }
   /** Fault injection (tests): exit the thread while a batch is open, after the writes queued before it ran. */
   | { kind: 'crash'; id: number }
+  /**
+   * Watch the file for commits by other processes (`PRAGMA data_version`) every `intervalMs`, answering each with
+   * `external`; 0 stops watching. Sent while `wait_for_task` waiters exist, so an idle board never polls.
+   */
+  | { kind: 'watch'; intervalMs: number }
+  /**
+   * Fault injection (tests): moves the writer's clock (used for every timestamp, lease and the reaper) to `setMs`
+   * (epoch ms) and/or by `advanceMs`, then runs the reaper at once. Answers the clock's new time (epoch ms).
+   */
+  | { kind: 'clock'; id: number; setMs?: number; advanceMs?: number }
   /**
    * Several requests in one message, handled in order. The main thread sends everything issued in the same
    * turn of its event loop this way, so those writes reach the same batch and postMessage is paid once.
@@ -119,7 +179,17 @@ export interface BatchStats {
 
 export type WriterResponse =
   | { kind: 'ready'; schemaVersion: number }
-  | { kind: 'ok'; id: number; value: unknown; changes?: ChangeSet }
+  /** `replayed`: the answer was stored under the write's idempotency key; nothing was written this time. */
+  | {
+      kind: 'ok';
+      id: number;
+      value: unknown;
+      changes?: ChangeSet;
+      counts?: Partial<CoordinationCounts>;
+      replayed?: true;
+    }
+  /** A write the writer made by itself (the lease reaper): what it changed, for listeners and metrics. */
+  | { kind: 'event'; changes: ChangeSet; counts: Partial<CoordinationCounts> }
   | { kind: 'error'; id: number; error: PlainError }
   /** Sent after every committed batch, for metrics. */
   | { kind: 'batch'; stats: BatchStats }
@@ -129,6 +199,8 @@ export type WriterResponse =
       msg: string;
       data?: Record<string, unknown>;
     }
+  /** Another process committed to the database file since the last check (while watching). */
+  | { kind: 'external' }
   /** The thread could not start (e.g. the database is newer than the code); it exits after this. */
   | { kind: 'fatal'; error: PlainError }
   /**
@@ -146,10 +218,13 @@ export interface ReadQueries {
   getSubtasks: { args: GetSubtasksInput; result: Task[] };
   getTaskWithSubtasks: { args: GetTaskWithSubtasksInput; result: TaskTree };
   getMyQueue: { args: GetMyQueueInput; result: Task[] };
+  /** Ready tasks (idle, unarchived, not dead-lettered, every blocker complete), best first, by cursor. */
+  listReadyTasks: { args: ListReadyTasksInput; result: ReadyPage };
   agentQueueSummary: { args: { agent_name: string }; result: AgentQueueSummary };
   listQueues: { args: Record<string, never>; result: QueueSummary[] };
   getQueueStats: { args: QueueNameInput; result: QueueStats };
   getQueueTasks: { args: GetQueueTasksInput; result: TaskPage };
+  searchTasks: { args: SearchTasksInput; result: SearchPage };
   listComments: { args: ListCommentsInput; result: Comment[] };
   getComment: { args: CommentIdInput; result: Comment };
   listLinks: { args: ListLinksInput; result: Link[] };

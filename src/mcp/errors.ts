@@ -1,6 +1,7 @@
 import { ErrorCode as JsonRpcCode, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { isPlainError, TaskBoardError, type ErrorCode, type PlainError } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
+import { inToolsets, toolsetsHolding, type ToolsetChoice, type ToolsetMember } from '../tools/toolsets.js';
 
 /**
  * The one place where failures become MCP answers:
@@ -75,6 +76,23 @@ export function unknownTool(name: string): RpcError {
   return new RpcError(
     JsonRpcCode.InvalidParams,
     `Unknown tool: ${shown}. Call tools/list for the available tools.`,
+  );
+}
+
+/** A tool the server has but this session's toolsets leave out: name the toolsets that hold it. */
+export function toolOutsideToolsets(tool: ToolsetMember, choices: readonly ToolsetChoice[]): RpcError {
+  const holding = toolsetsHolding(tool);
+  const narrow = holding[0] ?? 'all';
+  const inForce = choices
+    .filter((c) => !inToolsets(tool, c.toolsets))
+    .map((c) => `${c.source}: ${c.toolsets.join(',')}`)
+    .join('; ');
+  return new RpcError(
+    JsonRpcCode.InvalidParams,
+    `Tool ${tool.name} is not offered in this session (${inForce}). It is in the toolset${holding.length > 1 ? 's' : ''} ` +
+      `${holding.join(', ')}: start a session with toolsets=${narrow} (HTTP: /mcp?toolsets=${narrow}), ` +
+      'or use the tools tools/list shows.',
+    { tool: tool.name, toolsets: holding },
   );
 }
 

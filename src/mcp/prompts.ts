@@ -6,7 +6,7 @@ import {
   type Prompt,
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { agentName, describeIssues, id } from '../domain/schemas.js';
+import { agentName, describeIssues, id, queueName } from '../domain/schemas.js';
 import { invalidParams, toRpcError } from './errors.js';
 import { handleRequest } from './requests.js';
 import { pageOf } from './pagination.js';
@@ -30,38 +30,53 @@ const workMyQueue: PromptDef = {
     name: 'work-my-queue',
     title: 'Work my queue',
     description:
-      'Start a work session as an agent: shows its open tasks and the loop to claim, do, record and finish or hand ' +
-      'off each one.',
+      'Start a work session as an agent: shows its open tasks and the agent loop (docs/agent-loop.md): claim with a ' +
+      'lease, heartbeat, complete or hand off, and wait for work instead of polling.',
     arguments: [
       {
         name: 'agent_name',
         description: 'The agent doing the work (your name on the board)',
         required: true,
       },
+      {
+        name: 'queue_name',
+        description: 'A team queue whose unassigned tasks you also take (optional)',
+        required: false,
+      },
     ],
   },
-  args: z.strictObject({ agent_name: agentName('agent_name', 'The agent doing the work') }),
-  completes: { agent_name: 'agent' },
+  args: z.strictObject({
+    agent_name: agentName('agent_name', 'The agent doing the work'),
+    queue_name: queueName('queue_name', 'A team queue whose unassigned tasks you also take').optional(),
+  }),
+  completes: { agent_name: 'agent', queue_name: 'queue' },
   async render({ board }, args) {
     const agent = args.agent_name as string;
+    const queueName = args.queue_name as string | undefined;
     const queue = await readResourceData(board, { kind: 'agent_queue', agent });
     const uri = `queue://${encodeURIComponent(agent)}`;
+    const who = `"agent_name": ${JSON.stringify(agent)}${queueName ? `, "queue_name": ${JSON.stringify(queueName)}` : ''}`;
     return {
-      description: `Work session for ${agent}`,
+      description: `Work session for ${agent}${queueName ? ` (queue ${queueName})` : ''}`,
       messages: [
         {
           role: 'user',
           content: {
             type: 'text',
             text: [
-              `You are the agent "${agent}" on a shared TinyTask board. Work through your queue:`,
-              `1. Claim your next task with signup_for_task {"agent_name": "${agent}"}. If it says nothing is available, stop and report.`,
-              '2. Read it with get_task {"id": <id>}: the description, the comments (earlier hand-offs) and the links.',
-              `3. Do the work. Record progress and decisions with add_comment (created_by "${agent}") and artifacts with add_link.`,
-              '4. When done, update_task {"id": <id>, "status": "complete"}. If another agent must continue, use move_task',
-              `   {"task_id": <id>, "current_agent": "${agent}", "new_agent": <agent>, "comment": <what is done, what is left>}.`,
-              '5. If the task is too big, break it down with create_subtask; if it must wait, set blocked_by_task_id.',
-              '6. Repeat from step 1.',
+              `You are the agent "${agent}" on a shared TinyTask board. Work through your ${queueName ? 'tasks and the queue' : 'queue'} in this loop:`,
+              `1. Claim: claim_next_task {${who}}. It answers your next ready task with a lease_id and lease_expires_at; keep the lease_id.`,
+              `2. Nothing to claim? Do not poll. Call wait_for_task {${who}, "claim": true, "timeout_seconds": 25}: it answers as soon as`,
+              '   work arrives, already claimed with a lease. On outcome "timeout" (task null) call it again; on "shutdown" stop.',
+              '3. Read the task with get_task {"id": <id>}: the description, the comments (earlier hand-offs) and the links.',
+              `4. Do the work. Record progress with add_comment (created_by "${agent}") and artifacts with add_link, passing your lease_id.`,
+              `   If the work takes long, call heartbeat_task {"task_id": <id>, "agent_name": "${agent}", "lease_id": <lease_id>} before`,
+              '   lease_expires_at. If a call answers LEASE_LOST, the task was taken from you: drop it and go back to step 1.',
+              '5. Finish: update_task {"id": <id>, "status": "complete", "lease_id": <lease_id>}. If another agent must continue, use',
+              `   move_task {"task_id": <id>, "current_agent": "${agent}", "new_agent": <agent>, "comment": <what is done, what is left>};`,
+              `   if you cannot do it, release_task {"task_id": <id>, "agent_name": "${agent}", "lease_id": <lease_id>, "reason": <why>}.`,
+              '6. If the task is too big, break it down with create_subtask; if it must wait for another task, set blocked_by_task_ids.',
+              '7. Repeat from step 1.',
               `Your open tasks right now are attached (${uri}).`,
             ].join('\n'),
           },

@@ -17,10 +17,18 @@ export const SERVER_INFO = { name: pkg.name, title: 'TinyTask', version: pkg.ver
 
 const INSTRUCTIONS = [
   'TinyTask is a task board shared by many agents.',
-  'Typical loop: get_my_queue (or signup_for_task to claim your next idle task) → get_task to read it with its',
-  'comments → work, noting progress with add_comment and artifacts with add_link → update_task status "complete",',
-  'or move_task to hand it to another agent with a comment saying what is done and what is left.',
+  'Typical loop: claim_next_task (with your queue_name, if you take team work) claims your next ready task with a',
+  'lease → get_task to read it with its comments → work, noting progress with add_comment and artifacts with',
+  'add_link, and heartbeat_task before the lease expires → update_task status "complete", or move_task to hand it',
+  'to another agent with a comment saying what is done and what is left. Pass the lease_id on writes to the task.',
+  'Nothing to claim? Call wait_for_task with claim true instead of polling: it answers when work arrives.',
   'Break big work down with create_subtask; a parent’s status follows its subtasks.',
+  'Find tasks with search_tasks. Tasks are named by task_id. Arguments naming the acting agent (created_by,',
+  'agent_name, current_agent, updated_by, requeued_by) take your own name; agent names match case-insensitively.',
+  'Every tool acts on this board only. lease_seconds sets a lease’s length; a write with a lease_id fails with',
+  'LEASE_LOST once someone else holds the task.',
+  'Every tool that writes takes an optional idempotency_key (e.g. a UUID): after a timeout, retry with the same key',
+  'and the same arguments and the change is applied once.',
   'Failed calls return isError with {"error": {"code", "message"}}: the message says what to change.',
 ].join(' ');
 
@@ -48,13 +56,28 @@ export function createMcpServer(deps: McpDeps, session: McpSessionContext = {}):
     jsonSchemaValidator: (sharedValidator ??= new AjvJsonSchemaValidator()),
   });
   const clientLog = installClientLog(server);
-  registerTools(server, deps, session, clientLog);
+  const sessionEnd = new AbortController();
+  sessionEnds.set(server, sessionEnd);
+  registerTools(server, deps, session, clientLog, sessionEnd.signal);
   registerResources(server, deps);
   registerPrompts(server, deps);
   registerCompletions(server, deps);
   const unsubscribeAll = registerSubscriptions(server, deps.board, deps.logger);
-  chainOnClose(server, unsubscribeAll);
+  chainOnClose(server, () => {
+    sessionEnd.abort();
+    unsubscribeAll();
+  });
   return server;
+}
+
+const sessionEnds = new WeakMap<Server, AbortController>();
+
+/**
+ * Ends the session's long-held calls (`wait_for_task`) at once, before the server itself closes: a session that is
+ * going away (stdin ended) answers its waits now instead of holding its shutdown until their timeouts.
+ */
+export function endSessionWaits(server: Server): void {
+  sessionEnds.get(server)?.abort();
 }
 
 /**

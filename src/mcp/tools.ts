@@ -8,10 +8,17 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { errors as domainErrors, type PlainError } from '../domain/errors.js';
-import { describeIssues } from '../domain/schemas.js';
-import { toolsFor, type ToolDef } from '../tools/index.js';
-import { toolErrorShape } from '../tools/shapes.js';
-import { forbiddenIdentity, toClientError, toolErrorResult, unknownTool } from './errors.js';
+import { agentKey, argumentNames, describeIssues } from '../domain/schemas.js';
+import { toolsFor, type ToolContext, type ToolDef } from '../tools/index.js';
+import { toolsAllowed, type ToolsetChoice, type ToolsetName } from '../tools/toolsets.js';
+import {
+  forbiddenIdentity,
+  toClientError,
+  toolErrorResult,
+  toolOutsideToolsets,
+  unknownTool,
+} from './errors.js';
+import { compactInputSchema, compactOutputSchema, shallowOutputSchema } from './compact-schema.js';
 import { handleRequest } from './requests.js';
 import type { ClientLog } from './logging.js';
 import { pageOf } from './pagination.js';
@@ -25,84 +32,270 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
   return js;
 }
 
+/**
+ * Optional arguments many tools share, explained once in the server's instructions (src/mcp/server.ts) instead of
+ * in every tool that takes them; still accepted wherever the operation takes them, and listed in docs/tools.md.
+ */
+export const SHARED_OPTIONAL_ARGUMENTS = ['idempotency_key', 'lease_id', 'lease_seconds'] as const;
+
+/** Aliases the schema shows instead of the argument they stand for: `task_id` rather than TinyTask's bare `id`. */
+function shownAliases(def: ToolDef): Array<[alias: string, target: string]> {
+  return Object.entries(def.aliases ?? {}).filter(([, target]) => target === 'id');
+}
+
 export function inputJsonSchema(def: ToolDef): Tool['inputSchema'] {
-  return jsonSchema(def.input, 'input') as Tool['inputSchema'];
+  const js = compactInputSchema(jsonSchema(def.input, 'input'));
+  const required = (js.required as string[] | undefined) ?? [];
+  for (const name of [...(def.hidden ?? []), ...SHARED_OPTIONAL_ARGUMENTS]) {
+    if (!required.includes(name)) delete (js.properties as JsonObject)[name];
+  }
+  for (const [alias, target] of shownAliases(def)) {
+    js.properties = Object.fromEntries(
+      Object.entries(js.properties as JsonObject).map(([k, v]) => [k === target ? alias : k, v]),
+    );
+    if (Array.isArray(js.required)) js.required = js.required.map((r) => (r === target ? alias : r));
+  }
+  return js as Tool['inputSchema'];
 }
 
 /**
- * The tool's output schema: its success shape, plus the error envelope as an alternative, because a failed call
- * also carries `structuredContent` (`{error: {code, message}}`) and clients validate whatever they get against this
- * schema. Root properties list both; `anyOf` says which are required in each case.
+ * The tool's output schema: the types of its success answer. Which fields are present is not spelled out
+ * (`required` lists) and further properties are allowed, so a failed call's `structuredContent`
+ * (`{error: {code, message}}`, with `isError: true`) validates against it too, as clients require; every success
+ * answer carries all of its fields. Spelling both out in every tool would cost about 13 KB of every agent's context.
  */
 export function outputJsonSchema(def: ToolDef): NonNullable<Tool['outputSchema']> {
-  let js = jsonSchema(def.output, 'output');
+  let js = compactOutputSchema(jsonSchema(def.output, 'output'));
   if (typeof js.$ref === 'string' && js.$ref.startsWith('#/$defs/')) {
     const defs = js.$defs as Record<string, JsonObject>;
     js = { ...defs[js.$ref.slice('#/$defs/'.length)], $defs: defs };
   }
-  const errorProperty = (jsonSchema(toolErrorShape, 'output').properties as JsonObject).error;
-  const { required, ...rest } = js;
-  return {
-    ...rest,
-    type: 'object',
-    properties: { ...(js.properties as JsonObject), error: errorProperty },
-    anyOf: [{ required: required ?? [], not: { required: ['error'] } }, { required: ['error'] }],
-  } as NonNullable<Tool['outputSchema']>;
+  return { ...shallowOutputSchema(js), type: 'object' } as NonNullable<Tool['outputSchema']>;
 }
 
-export function toolDescriptor(def: ToolDef): Tool {
+/**
+ * The hints that differ from MCP's defaults (readOnly false, destructive true, idempotent false); destructive and
+ * idempotent only mean something for a tool that writes. `openWorldHint` is left out: every tool works on the
+ * board alone, which the server's instructions say once instead of 38 times.
+ */
+function annotationsOf(def: ToolDef): NonNullable<Tool['annotations']> {
+  const a = def.annotations;
+  if (a.readOnlyHint) return { readOnlyHint: true };
   return {
-    name: def.name,
-    title: def.title,
-    description: def.description,
-    inputSchema: inputJsonSchema(def),
-    outputSchema: outputJsonSchema(def),
-    annotations: { title: def.title, ...def.annotations, openWorldHint: false },
+    ...(a.destructiveHint ? {} : { destructiveHint: false }),
+    ...(a.idempotentHint ? { idempotentHint: true } : {}),
   };
 }
 
-interface Catalogue {
+/**
+ * A tool as tools/list shows it. No `title`: clients fall back to the name, and 38 display titles would cost every
+ * agent about 1 KB of context (docs/tools.md carries them).
+ */
+export function toolDescriptor(def: ToolDef): Tool {
+  return {
+    name: def.name,
+    description: def.description,
+    inputSchema: inputJsonSchema(def),
+    outputSchema: outputJsonSchema(def),
+    annotations: annotationsOf(def),
+  };
+}
+
+/**
+ * What a tools/list answer costs an agent, in JSON bytes: the whole answer, and the part a model reads (name,
+ * title, description, inputSchema, annotations; output schemas are for the client). test/mcp-tool-budget.test.ts
+ * holds these under the budget of docs/tools.md.
+ */
+export function toolListSizes(tools: readonly Tool[]): { whole: number; modelVisible: number } {
+  const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value), 'utf8');
+  return {
+    whole: bytes({ tools }),
+    modelVisible: bytes(
+      tools.map(({ name, title, description, inputSchema, annotations }) => ({
+        name,
+        title,
+        description,
+        inputSchema,
+        annotations,
+      })),
+    ),
+  };
+}
+
+export interface Catalogue {
+  /** Every tool the server has (history permitting), whether or not this session may call it. */
+  all: ReadonlyMap<string, ToolDef>;
+  /** The tools this session may call. */
   byName: ReadonlyMap<string, ToolDef>;
   descriptors: readonly Tool[];
 }
 
-const catalogues = new Map<boolean, Catalogue>();
+const descriptorCache = new WeakMap<ToolDef, Tool>();
+const catalogues = new Map<string, Catalogue>();
 
-/** Descriptors are built once per process (JSON Schema generation is not free and sessions are many). */
-export function toolCatalogue(historyEnabled: boolean): Catalogue {
-  let catalogue = catalogues.get(historyEnabled);
+function descriptorOf(def: ToolDef): Tool {
+  let d = descriptorCache.get(def);
+  if (!d) {
+    d = toolDescriptor(def);
+    descriptorCache.set(def, d);
+  }
+  return d;
+}
+
+/**
+ * The tools a session sees: those the board offers, narrowed by every toolset choice. Descriptors are built
+ * once per process (JSON Schema generation is not free and sessions are many), catalogues once per combination.
+ */
+export function toolCatalogue(historyEnabled: boolean, choices: readonly ToolsetChoice[] = []): Catalogue {
+  const key = `${historyEnabled}|${choices.map((c) => [...c.toolsets].sort().join(',')).join('|')}`;
+  let catalogue = catalogues.get(key);
   if (!catalogue) {
     const defs = toolsFor(historyEnabled);
-    catalogue = { byName: new Map(defs.map((d) => [d.name, d])), descriptors: defs.map(toolDescriptor) };
-    catalogues.set(historyEnabled, catalogue);
+    const allowed = toolsAllowed(defs, choices);
+    catalogue = {
+      all: new Map(defs.map((d) => [d.name, d])),
+      byName: new Map(allowed.map((d) => [d.name, d])),
+      descriptors: allowed.map(descriptorOf),
+    };
+    catalogues.set(key, catalogue);
   }
   return catalogue;
+}
+
+/** The toolset choices in force for a session: the deployment's, then the token's and the connection's. */
+export function sessionToolsetChoices(
+  deployment: readonly ToolsetName[],
+  session: McpSessionContext,
+): ToolsetChoice[] {
+  return [
+    { source: 'deployment', toolsets: deployment },
+    ...(session.tokenToolsets ? [{ source: 'token' as const, toolsets: session.tokenToolsets }] : []),
+    ...(session.connectionToolsets
+      ? [{ source: 'connection' as const, toolsets: session.connectionToolsets }]
+      : []),
+  ];
 }
 
 function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The arguments after identity defaults, validated, and checked against the bound agent. */
+/** `args` with every alias replaced by the argument it stands for; both given and different is an error. */
+function resolveAliases(def: ToolDef, args: JsonObject): JsonObject {
+  if (!def.aliases) return args;
+  const out: JsonObject = { ...args };
+  for (const [alias, target] of Object.entries(def.aliases)) {
+    if (!(alias in out)) continue;
+    if (target in out && JSON.stringify(out[target]) !== JSON.stringify(out[alias])) {
+      throw domainErrors.invalidArgument(
+        `Invalid arguments: ${alias} and ${target} name the same task but differ; pass only ${alias}.`,
+      );
+    }
+    out[target] = out[alias];
+    delete out[alias];
+  }
+  return out;
+}
+
+/** Argument names as the agent sees them (schema names, shown aliases first), for messages. */
+function shownNames(def: ToolDef): { known: string[]; rename: (name: string) => string } {
+  const shown = new Map(shownAliases(def).map(([alias, target]) => [target, alias]));
+  const rename = (name: string) => shown.get(name) ?? name;
+  const known = [...argumentNames(def.input).map(rename), ...Object.keys(def.aliases ?? {})];
+  return { known: [...new Set(known)], rename };
+}
+
+/** The arguments after aliases and identity defaults, validated, and checked against the bound agent. */
 function prepareArgs(def: ToolDef, raw: unknown, session: McpSessionContext): unknown {
   let args: unknown = raw ?? {};
+  if (isObject(args)) args = resolveAliases(def, args);
   const agent = session.agent;
-  if (agent !== undefined && isObject(raw) && def.identityDefaults) {
-    const withDefaults: JsonObject = { ...raw };
+  if (agent !== undefined && isObject(args) && def.identityDefaults) {
+    const withDefaults: JsonObject = { ...args };
     for (const field of def.identityDefaults)
       if (withDefaults[field] === undefined) withDefaults[field] = agent;
     args = withDefaults;
   }
   const parsed = def.input.safeParse(args, { reportInput: true });
-  if (!parsed.success) throw domainErrors.invalidArgument(describeIssues(parsed.error.issues));
-  if (agent !== undefined && def.identity) {
-    const data = parsed.data as JsonObject;
+  if (!parsed.success) {
+    const { known, rename } = shownNames(def);
+    const issues: z.core.$ZodIssue[] = parsed.error.issues.map((i) =>
+      i.path.length > 0 && typeof i.path[0] === 'string'
+        ? { ...i, path: [rename(i.path[0]), ...i.path.slice(1)] }
+        : i,
+    );
+    // zod reports unknown keys only when nothing else failed; a misspelt required argument shows up as missing,
+    // so the unknown one is named too, with its likely meaning.
+    const unknown = isObject(args) ? Object.keys(args).filter((k) => !known.includes(k)) : [];
+    if (unknown.length > 0 && !issues.some((i) => i.code === 'unrecognized_keys' && i.path.length === 0)) {
+      issues.unshift({
+        code: 'unrecognized_keys',
+        keys: unknown,
+        path: [],
+        message: '',
+        input: args as JsonObject,
+      });
+    }
+    throw domainErrors.invalidArgument(describeIssues(issues, known));
+  }
+  const data = parsed.data as JsonObject;
+  // Operators may act as any agent.
+  if (agent !== undefined && !session.operator && def.identity) {
     for (const field of def.identity) {
       const given = data[field];
-      if (typeof given === 'string' && given !== agent) throw forbiddenIdentity(agent, field, given);
+      if (typeof given !== 'string') continue;
+      if (agentKey(given) !== agentKey(agent)) throw forbiddenIdentity(agent, field, given);
+      data[field] = agent; // the token's spelling of the same agent
     }
   }
-  return parsed.data;
+  return data;
+}
+
+type Extra = Parameters<Parameters<Server['setRequestHandler']>[1]>[1];
+
+/**
+ * The handler's view of the request: a signal that fires when the client cancels it or when the session ends
+ * (built only when a handler asks for it), and progress notifications when the client sent a `progressToken`.
+ */
+function toolContext(extra: Extra, sessionEnd: AbortSignal, logger: McpDeps['logger']) {
+  let combined: AbortController | undefined;
+  let detach = (): void => undefined;
+  const token = extra._meta?.progressToken;
+  const ctx: ToolContext = {
+    get signal() {
+      if (!combined) {
+        const controller = new AbortController();
+        combined = controller;
+        const abort = () => controller.abort();
+        if (extra.signal.aborted || sessionEnd.aborted) abort();
+        extra.signal.addEventListener('abort', abort, { once: true });
+        sessionEnd.addEventListener('abort', abort, { once: true });
+        detach = () => {
+          extra.signal.removeEventListener('abort', abort);
+          sessionEnd.removeEventListener('abort', abort);
+        };
+      }
+      return combined.signal;
+    },
+    progress:
+      token === undefined
+        ? undefined
+        : (progress, total, message) => {
+            if (extra.signal.aborted) return;
+            extra
+              .sendNotification({
+                method: 'notifications/progress',
+                params: {
+                  progressToken: token,
+                  progress,
+                  ...(total === undefined ? {} : { total }),
+                  message,
+                },
+              })
+              .catch((err: unknown) => logger.debug({ err }, 'progress notification not sent'));
+          },
+  };
+  return { ctx, release: () => detach() };
 }
 
 export function registerTools(
@@ -110,9 +303,16 @@ export function registerTools(
   deps: McpDeps,
   session: McpSessionContext,
   clientLog: ClientLog,
+  sessionEnd: AbortSignal,
 ): void {
-  const { board, config, logger, metrics } = deps;
-  const catalogue = toolCatalogue(board.historyEnabled);
+  const { config, logger, metrics } = deps;
+  // Writes from a session bound to an agent run on its behalf: the writer checks ownership against it.
+  const board =
+    session.agent === undefined
+      ? deps.board
+      : deps.board.actingAs({ agent: session.agent, operator: session.operator === true });
+  const choices = sessionToolsetChoices(config.toolsets, session);
+  const catalogue = toolCatalogue(board.historyEnabled, choices);
 
   handleRequest(server, ListToolsRequestSchema, async (request) => {
     const { page, nextCursor } = pageOf(
@@ -128,15 +328,17 @@ export function registerTools(
     const name = request.params.name;
     const def = catalogue.byName.get(name);
     if (!def) {
-      logger.debug({ tool: name.slice(0, 100) }, 'unknown tool called');
-      throw unknownTool(name);
+      const elsewhere = catalogue.all.get(name);
+      logger.debug({ tool: name.slice(0, 100), outsideToolsets: !!elsewhere }, 'unknown tool called');
+      throw elsewhere ? toolOutsideToolsets(elsewhere, choices) : unknownTool(name);
     }
     const started = performance.now();
     let result: CallToolResult;
     let failure: PlainError | undefined;
+    const { ctx, release } = toolContext(extra, sessionEnd, logger);
     try {
       const args = prepareArgs(def, request.params.arguments, session);
-      const answer = await def.run(board, args as never);
+      const answer = await def.run(board, args as never, ctx);
       result = {
         content: [{ type: 'text', text: answer.text ?? JSON.stringify(answer.structured) }],
         structuredContent: answer.structured,
@@ -144,6 +346,8 @@ export function registerTools(
     } catch (err) {
       failure = toClientError(err, logger, { tool: name });
       result = toolErrorResult(failure);
+    } finally {
+      release();
     }
     const seconds = (performance.now() - started) / 1000;
     metrics.toolLatency.observe(seconds, { tool: name });

@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { Board } from '../core/types.js';
 import type { Logger } from '../logger.js';
 import type { ServerMetrics } from '../metrics.js';
+import type { ToolsetName } from '../tools/toolsets.js';
 
 /** What every MCP server instance needs; one set per process, shared by all sessions. */
 export interface McpDeps {
@@ -13,6 +14,15 @@ export interface McpDeps {
 
 /** Per-session facts the transport knows. */
 export interface McpSessionContext {
-  /** Agent bound by the auth token, if any: agent-identity arguments must name it. */
+  /**
+   * Agent bound by the auth token, if any: agent-identity arguments must name it, and the board's writes run on
+   * its behalf (ownership checks, idempotency keys scoped to it).
+   */
   agent?: string;
+  /** Toolsets the token allows (tokens file), if it names any. */
+  tokenToolsets?: readonly ToolsetName[];
+  /** Toolsets the connection asked for (`/mcp?toolsets=…`), if any. */
+  connectionToolsets?: readonly ToolsetName[];
+  /** The token is an operator token: it may act as any agent and change anything. */
+  operator?: boolean;
 }

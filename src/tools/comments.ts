@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { schemas } from '../domain/schemas.js';
 import { commentShape, deleteShape } from './shapes.js';
+import { writeInputs } from '../core/write-inputs.js';
 import { defineTool, type ToolDef } from './types.js';
 
 /** Comment tools: the running conversation on a task (progress notes, questions, hand-off context). */
@@ -8,13 +9,12 @@ export const commentTools: ToolDef[] = [
   defineTool({
     name: 'add_comment',
     title: 'Add comment',
-    description:
-      'Add a comment to a task: progress, findings, questions or decisions that the next agent on the task should ' +
-      'read. Sign it with created_by.',
-    input: schemas.addComment,
+    description: 'Comment on a task: progress, findings, notes for the next agent.',
+    input: writeInputs.addComment,
     output: commentShape,
     resultDoc: 'The created comment.',
-    errors: ['NOT_FOUND', 'FORBIDDEN'],
+    errors: ['NOT_FOUND', 'LEASE_LOST', 'FORBIDDEN'],
+    toolsets: ['worker'],
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
     identity: ['created_by'],
     identityDefaults: ['created_by'],
@@ -24,13 +24,12 @@ export const commentTools: ToolDef[] = [
   defineTool({
     name: 'update_comment',
     title: 'Update comment',
-    description:
-      'Replace the text of an existing comment, e.g. to correct a mistake or add a missing detail. To add news, ' +
-      'post a new comment with add_comment instead, so the history stays readable.',
-    input: schemas.updateComment,
+    description: "Change a comment's text.",
+    input: writeInputs.updateComment,
     output: commentShape,
     resultDoc: 'The comment after the change.',
     errors: ['NOT_FOUND'],
+    toolsets: [],
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
     run: async (board, args) => ({ structured: { ...(await board.updateComment(args)) } }),
   }),
@@ -38,13 +37,12 @@ export const commentTools: ToolDef[] = [
   defineTool({
     name: 'delete_comment',
     title: 'Delete comment',
-    description:
-      'Delete a comment for good, e.g. one posted by mistake or holding something that must not stay. This cannot ' +
-      'be undone; to correct a comment, use update_comment.',
-    input: schemas.commentId,
+    description: 'Delete a comment for good.',
+    input: writeInputs.deleteComment,
     output: deleteShape,
     resultDoc: '`{ success: true, id, message }`.',
     errors: ['NOT_FOUND'],
+    toolsets: [],
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
     run: async (board, args) => {
       const result = await board.deleteComment(args);
@@ -57,9 +55,7 @@ export const commentTools: ToolDef[] = [
   defineTool({
     name: 'list_comments',
     title: 'List comments',
-    description:
-      'List the comments of a task, oldest first: the history of the work and its hand-offs. Read them before ' +
-      'continuing a task someone else started.',
+    description: "List a task's comments, oldest first.",
     input: schemas.listComments,
     output: z.looseObject({
       task_id: z.number().int().describe('The task'),
@@ -68,6 +64,7 @@ export const commentTools: ToolDef[] = [
     }),
     resultDoc: '`{ task_id, count, comments }`.',
     errors: ['NOT_FOUND'],
+    toolsets: [],
     annotations: { readOnlyHint: true, idempotentHint: true },
     run: async (board, args) => {
       const comments = await board.listComments(args);
@@ -78,12 +75,12 @@ export const commentTools: ToolDef[] = [
   defineTool({
     name: 'get_comment',
     title: 'Get comment',
-    description:
-      'Read one comment by its id (ids come from list_comments or get_task), e.g. before editing it.',
+    description: 'Read one comment by id.',
     input: schemas.commentId,
     output: commentShape,
     resultDoc: 'The comment.',
     errors: ['NOT_FOUND'],
+    toolsets: [],
     annotations: { readOnlyHint: true, idempotentHint: true },
     run: async (board, args) => ({ structured: { ...(await board.getComment(args)) } }),
   }),
@@ -91,13 +88,12 @@ export const commentTools: ToolDef[] = [
   defineTool({
     name: 'move_comment',
     title: 'Move comment',
-    description:
-      'Move a comment to another task, e.g. when it was posted on the wrong one or belongs to a subtask. The ' +
-      'comment keeps its author and text.',
-    input: schemas.moveComment,
+    description: 'Move a comment to another task.',
+    input: writeInputs.moveComment,
     output: commentShape,
     resultDoc: 'The comment on its new task.',
     errors: ['NOT_FOUND'],
+    toolsets: [],
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
     run: async (board, args) => ({ structured: { ...(await board.moveComment(args)) } }),
   }),

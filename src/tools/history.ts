@@ -8,9 +8,7 @@ export const historyTools: ToolDef[] = [
   defineTool({
     name: 'get_task_history',
     title: 'Get task history',
-    description:
-      'List every recorded field change of a task (status, assignee, priority, ...) with old and new value, who ' +
-      'made it and when, oldest first. Use it to find out how a task got to its current state.',
+    description: "List a task's recorded field changes, oldest first: what changed, who, when.",
     input: schemas.getTaskHistory,
     output: z.looseObject({
       task_id: z.number().int().describe('The task'),
@@ -20,6 +18,7 @@ export const historyTools: ToolDef[] = [
     resultDoc:
       '`{ task_id, count, history }`. The text block is the bare array of entries, as TinyTask printed it.',
     errors: ['NOT_FOUND'],
+    toolsets: [],
     annotations: { readOnlyHint: true, idempotentHint: true },
     requiresHistory: true,
     run: async (board, args) => {

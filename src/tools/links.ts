@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { schemas } from '../domain/schemas.js';
 import { deleteShape, linkShape } from './shapes.js';
+import { writeInputs } from '../core/write-inputs.js';
 import { defineTool, type ToolDef } from './types.js';
 
 /** Link tools: references to the artifacts of a task (pull requests, documents, files, builds). */
@@ -8,13 +9,12 @@ export const linkTools: ToolDef[] = [
   defineTool({
     name: 'add_link',
     title: 'Add link',
-    description:
-      'Attach a link to a task: a URL, file path or other reference to an artifact you produced or used (pull ' +
-      'request, design document, log), with a short description, so the next agent can find it.',
-    input: schemas.addLink,
+    description: 'Attach a link (URL, path, PR) to a task.',
+    input: writeInputs.addLink,
     output: linkShape,
     resultDoc: 'The created link.',
-    errors: ['NOT_FOUND', 'FORBIDDEN'],
+    errors: ['NOT_FOUND', 'LEASE_LOST', 'FORBIDDEN'],
+    toolsets: [],
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
     identity: ['created_by'],
     identityDefaults: ['created_by'],
@@ -24,13 +24,12 @@ export const linkTools: ToolDef[] = [
   defineTool({
     name: 'update_link',
     title: 'Update link',
-    description:
-      'Change the URL or the description of a link, e.g. when an artifact moved or a pull request was replaced. ' +
-      'Only the fields you pass change.',
-    input: schemas.updateLink,
+    description: "Change a link's URL or description.",
+    input: writeInputs.updateLink,
     output: linkShape,
     resultDoc: 'The link after the change.',
     errors: ['NOT_FOUND'],
+    toolsets: [],
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
     run: async (board, args) => ({ structured: { ...(await board.updateLink(args)) } }),
   }),
@@ -38,11 +37,12 @@ export const linkTools: ToolDef[] = [
   defineTool({
     name: 'delete_link',
     title: 'Delete link',
-    description: 'Delete a link for good, e.g. one that points to the wrong artifact. This cannot be undone.',
-    input: schemas.linkId,
+    description: 'Delete a link for good.',
+    input: writeInputs.deleteLink,
     output: deleteShape,
     resultDoc: '`{ success: true, id, message }`.',
     errors: ['NOT_FOUND'],
+    toolsets: [],
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
     run: async (board, args) => {
       const result = await board.deleteLink(args);
@@ -55,9 +55,7 @@ export const linkTools: ToolDef[] = [
   defineTool({
     name: 'list_links',
     title: 'List links',
-    description:
-      'List the links attached to a task: the artifacts (pull requests, documents, files) earlier agents produced ' +
-      'or used.',
+    description: "List a task's links (artifacts).",
     input: schemas.listLinks,
     output: z.looseObject({
       task_id: z.number().int().describe('The task'),
@@ -66,6 +64,7 @@ export const linkTools: ToolDef[] = [
     }),
     resultDoc: '`{ task_id, count, links }`.',
     errors: ['NOT_FOUND'],
+    toolsets: [],
     annotations: { readOnlyHint: true, idempotentHint: true },
     run: async (board, args) => {
       const links = await board.listLinks(args);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { schemas } from '../domain/schemas.js';
 import { pageFields, queueStatsShape, queueSummaryShape, taskShape } from './shapes.js';
+import { writeInputs } from '../core/write-inputs.js';
 import { defineTool, type ToolDef } from './types.js';
 
 /** Queue tools: team queues (dev, product, qa, ...) that group tasks independently of who is assigned. */
@@ -8,9 +9,7 @@ export const queueTools: ToolDef[] = [
   defineTool({
     name: 'list_queues',
     title: 'List queues',
-    description:
-      'List every queue that holds unarchived tasks, with its task counts by status. Use it to discover which team ' +
-      'queues exist before adding tasks to one or reading its tasks.',
+    description: 'Team queues with task counts.',
     input: schemas.listQueues,
     output: z.looseObject({
       count: z.number().int().describe('Queues'),
@@ -18,6 +17,7 @@ export const queueTools: ToolDef[] = [
     }),
     resultDoc: '`{ count, queues: [{ queue_name, total, idle, working, complete }] }`.',
     errors: [],
+    toolsets: ['planner'],
     annotations: { readOnlyHint: true, idempotentHint: true },
     run: async (board, args) => {
       const queues = await board.listQueues(args);
@@ -28,13 +28,12 @@ export const queueTools: ToolDef[] = [
   defineTool({
     name: 'get_queue_stats',
     title: 'Queue statistics',
-    description:
-      'Statistics of one queue: tasks by status, by assignee, and idle tasks nobody is assigned to. Use it to ' +
-      'balance work across a team or spot a backlog.',
+    description: "A queue's tasks by status and assignee, and unassigned idle tasks.",
     input: schemas.queueName,
     output: queueStatsShape,
     resultDoc: '`{ queue_name, total, by_status, by_assignee, unassigned }`.',
     errors: [],
+    toolsets: ['planner'],
     annotations: { readOnlyHint: true, idempotentHint: true },
     run: async (board, args) => ({ structured: { ...(await board.getQueueStats(args)) } }),
   }),
@@ -42,13 +41,12 @@ export const queueTools: ToolDef[] = [
   defineTool({
     name: 'add_task_to_queue',
     title: 'Add task to queue',
-    description:
-      'Put a task in a team queue (dev, product, qa, ...), replacing the queue it was in, so the team sees it in ' +
-      'get_queue_tasks and get_queue_stats.',
-    input: schemas.addTaskToQueue,
+    description: 'Put a task in a team queue.',
+    input: writeInputs.addTaskToQueue,
     output: taskShape,
     resultDoc: 'The task with its new `queue_name`.',
     errors: ['NOT_FOUND'],
+    toolsets: ['planner'],
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
     run: async (board, args) => ({ structured: { ...(await board.addTaskToQueue(args)) } }),
   }),
@@ -56,13 +54,12 @@ export const queueTools: ToolDef[] = [
   defineTool({
     name: 'remove_task_from_queue',
     title: 'Remove task from queue',
-    description:
-      'Take a task out of its team queue, e.g. when no team should pick it up any more. The task itself and its ' +
-      'assignee are kept.',
-    input: schemas.removeTaskFromQueue,
+    description: 'Take a task out of its queue.',
+    input: writeInputs.removeTaskFromQueue,
     output: taskShape,
     resultDoc: 'The task with `queue_name: null`.',
     errors: ['NOT_FOUND'],
+    toolsets: ['planner'],
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
     run: async (board, args) => ({ structured: { ...(await board.removeTaskFromQueue(args)) } }),
   }),
@@ -70,13 +67,12 @@ export const queueTools: ToolDef[] = [
   defineTool({
     name: 'move_task_to_queue',
     title: 'Move task to queue',
-    description:
-      'Move a task to another team queue, e.g. from dev to qa when development is done. The assignee is unchanged; ' +
-      'use move_task to hand it to a specific agent.',
-    input: schemas.moveTaskToQueue,
+    description: 'Move a task to another queue; assignee kept.',
+    input: writeInputs.moveTaskToQueue,
     output: taskShape,
     resultDoc: 'The task with its new `queue_name`.',
     errors: ['NOT_FOUND'],
+    toolsets: ['planner'],
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
     run: async (board, args) => ({ structured: { ...(await board.moveTaskToQueue(args)) } }),
   }),
@@ -84,13 +80,13 @@ export const queueTools: ToolDef[] = [
   defineTool({
     name: 'get_queue_tasks',
     title: 'Get queue tasks',
-    description:
-      'List the tasks of one queue, with the same filters and paging as list_tasks (assignee, status, excluded ' +
-      'statuses, parent, without subtasks, with archived, limit, offset). Use it to pick up unassigned team work.',
+    description: "List a queue's tasks, with list_tasks' filters and paging.",
     input: schemas.getQueueTasks,
     output: z.looseObject({ queue_name: z.string().describe('The queue'), ...pageFields }),
     resultDoc: '`{ queue_name, count, total, limit, offset, tasks }`.',
     errors: [],
+    toolsets: ['planner'],
+    hidden: ['created_by', 'tags', 'sort'],
     annotations: { readOnlyHint: true, idempotentHint: true },
     run: async (board, args) => {
       const page = await board.getQueueTasks(args);
@@ -110,10 +106,8 @@ export const queueTools: ToolDef[] = [
   defineTool({
     name: 'clear_queue',
     title: 'Clear queue',
-    description:
-      'Take every unarchived task out of a queue (their queue_name becomes null). Deletes nothing, but the queue ' +
-      'grouping is lost; use it when a queue is retired.',
-    input: schemas.queueName,
+    description: 'Take every task out of a queue.',
+    input: writeInputs.clearQueue,
     output: z.looseObject({
       queue_name: z.string().describe('The queue'),
       tasks_cleared: z.number().int().describe('Tasks taken out of the queue'),
@@ -121,6 +115,7 @@ export const queueTools: ToolDef[] = [
     }),
     resultDoc: '`{ queue_name, tasks_cleared, task_ids }`.',
     errors: [],
+    toolsets: [],
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
     run: async (board, args) => {
       const result = await board.clearQueue(args);

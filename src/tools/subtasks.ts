@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { schemas } from '../domain/schemas.js';
 import { taskShape, taskTreeShape } from './shapes.js';
+import { writeInputs } from '../core/write-inputs.js';
 import { defineTool, type ToolDef } from './types.js';
 
 /** Subtask tools: break work down and see it as a tree. A parent's status rolls up from its subtasks. */
@@ -8,14 +9,13 @@ export const subtaskTools: ToolDef[] = [
   defineTool({
     name: 'create_subtask',
     title: 'Create subtask',
-    description:
-      'Create a subtask under an existing task, to break work into parts that different agents can claim. It joins ' +
-      'the parent’s queue unless you give one. The parent’s status then rolls up from its subtasks: all complete → ' +
-      'complete, any working → working, else idle.',
-    input: schemas.createSubtask,
+    description: "Create a subtask (it joins the parent's queue). The parent's status follows its subtasks.",
+    input: writeInputs.createSubtask,
     output: taskShape,
     resultDoc: 'The created subtask.',
-    errors: ['NOT_FOUND', 'FORBIDDEN'],
+    errors: ['NOT_FOUND', 'DEPENDENCY_CYCLE', 'FORBIDDEN'],
+    toolsets: ['planner'],
+    hidden: ['blocked_by_task_id'],
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
     identity: ['created_by'],
     run: async (board, args) => ({ structured: { ...(await board.createSubtask(args)) } }),
@@ -24,9 +24,7 @@ export const subtaskTools: ToolDef[] = [
   defineTool({
     name: 'get_subtasks',
     title: 'Get subtasks',
-    description:
-      'List the subtasks of a task: direct ones, or with recursive every level below it (as a flat list). Archived ' +
-      'subtasks are left out unless include_archived is true. For a nested tree, use get_task_with_subtasks.',
+    description: "List a task's subtasks, flat (recursive: every level).",
     input: schemas.getSubtasks,
     output: z.looseObject({
       parent_task_id: z.number().int().describe('The parent task'),
@@ -36,6 +34,8 @@ export const subtaskTools: ToolDef[] = [
     }),
     resultDoc: '`{ parent_task_id, recursive, count, subtasks }`.',
     errors: ['NOT_FOUND'],
+    toolsets: ['planner'],
+    aliases: { task_id: 'parent_task_id' },
     annotations: { readOnlyHint: true, idempotentHint: true },
     run: async (board, args) => {
       const subtasks = await board.getSubtasks(args);
@@ -53,15 +53,14 @@ export const subtaskTools: ToolDef[] = [
   defineTool({
     name: 'get_task_with_subtasks',
     title: 'Get task tree',
-    description:
-      'Read a task with its subtasks nested under it (direct ones, or every level with recursive). Use it to see ' +
-      'the progress of a broken-down piece of work at a glance.',
+    description: 'A task with its subtasks nested.',
     input: schemas.getTaskWithSubtasks,
     output: taskTreeShape,
     resultDoc:
       'The task with a `subtasks` array, each subtask with its own `subtasks`. A tree more than 100 levels deep is ' +
       'refused with CONFLICT (read it from a deeper task, or flat with get_subtasks).',
     errors: ['NOT_FOUND', 'CONFLICT'],
+    toolsets: ['planner'],
     annotations: { readOnlyHint: true, idempotentHint: true },
     run: async (board, args) => ({ structured: { ...(await board.getTaskWithSubtasks(args)) } }),
   }),
@@ -69,15 +68,15 @@ export const subtaskTools: ToolDef[] = [
   defineTool({
     name: 'move_subtask',
     title: 'Move subtask',
-    description:
-      'Move a task under another parent, or make it top-level (omit new_parent_id or pass null). Moves that would ' +
-      'make a task its own ancestor are refused. Both the old and the new parent’s statuses roll up again.',
-    input: schemas.moveSubtask,
+    description: 'Move a task under another parent, or to the top level.',
+    input: writeInputs.moveSubtask,
     output: taskShape,
     resultDoc:
       'The moved task. The text block keeps TinyTask’s wording: `Task #<id> moved to parent #<parent>` (or `moved to ' +
       'top-level (no parent)`) followed by the task JSON.',
     errors: ['NOT_FOUND', 'CYCLE'],
+    toolsets: ['planner'],
+    aliases: { task_id: 'subtask_id' },
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
     run: async (board, args) => {
       const task = await board.moveSubtask(args);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { schemas } from '../domain/schemas.js';
 import { deleteShape, pageFields, taskDetailShape, taskShape } from './shapes.js';
+import { writeInputs } from '../core/write-inputs.js';
 import { defineTool, type ToolDef } from './types.js';
 
 /** Task tools: create, read, change, list, claim and hand off tasks. */
@@ -8,15 +9,13 @@ export const taskTools: ToolDef[] = [
   defineTool({
     name: 'create_task',
     title: 'Create task',
-    description:
-      'Create a new task on the shared board. Use it to record work for yourself or another agent: give a clear ' +
-      'title, your own name as created_by, and assigned_to for the agent who should do it (or queue_name for a team ' +
-      'queue). Pass parent_task_id to create it as a subtask, blocked_by_task_id when it must wait for another task. ' +
-      'Returns the created task with its id.',
-    input: schemas.createTask,
+    description: 'Create a task for an agent (assigned_to) or a team (queue_name); returns it.',
+    input: writeInputs.createTask,
     output: taskShape,
     resultDoc: 'The created task.',
-    errors: ['NOT_FOUND', 'FORBIDDEN'],
+    errors: ['NOT_FOUND', 'DEPENDENCY_CYCLE', 'FORBIDDEN'],
+    toolsets: ['planner'],
+    hidden: ['blocked_by_task_id'],
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
     identity: ['created_by'],
     run: async (board, args) => ({ structured: { ...(await board.createTask(args)) } }),
@@ -25,14 +24,14 @@ export const taskTools: ToolDef[] = [
   defineTool({
     name: 'update_task',
     title: 'Update task',
-    description:
-      'Change fields of an existing task: status (idle, working, complete), title, description, assignee, priority, ' +
-      'tags, parent, queue or blocker. Only the fields you pass change. Mark your work done with status "complete"; ' +
-      'pass blocked_by_task_id: null to unblock. To hand a task to another agent with a note, prefer move_task.',
-    input: schemas.updateTask,
+    description: 'Change the fields given; status "complete" finishes your work.',
+    input: writeInputs.updateTask,
     output: taskShape,
     resultDoc: 'The task after the change.',
-    errors: ['NOT_FOUND', 'CYCLE', 'FORBIDDEN'],
+    errors: ['NOT_FOUND', 'CYCLE', 'DEPENDENCY_CYCLE', 'BLOCKED', 'LEASE_LOST', 'CONFLICT', 'FORBIDDEN'],
+    toolsets: ['worker', 'planner'],
+    aliases: { task_id: 'id' },
+    hidden: ['blocked_by_task_id'],
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
     identity: ['updated_by'],
     identityDefaults: ['updated_by'],
@@ -42,13 +41,13 @@ export const taskTools: ToolDef[] = [
   defineTool({
     name: 'get_task',
     title: 'Get task',
-    description:
-      'Read one task with everything attached to it: description, comments (the hand-off history), links and whether ' +
-      'it is currently blocked. Use it before starting work on a task you claimed or were handed.',
+    description: 'A task with its comments (hand-off notes), links and blockers.',
     input: schemas.taskId,
     output: taskDetailShape,
     resultDoc: 'The task with `comments`, `links`, `is_currently_blocked` and `subtask_count`.',
     errors: ['NOT_FOUND'],
+    toolsets: ['worker', 'planner'],
+    aliases: { task_id: 'id' },
     annotations: { readOnlyHint: true, idempotentHint: true },
     run: async (board, args) => ({ structured: { ...(await board.getTask(args)) } }),
   }),
@@ -56,13 +55,13 @@ export const taskTools: ToolDef[] = [
   defineTool({
     name: 'delete_task',
     title: 'Delete task',
-    description:
-      'Delete a task for good, with its comments, links and subtasks. This cannot be undone: to take a finished ' +
-      'task off the board but keep its record, use archive_task instead.',
-    input: schemas.taskId,
+    description: 'Delete a task with its subtasks, comments and links.',
+    input: writeInputs.deleteTask,
     output: deleteShape,
     resultDoc: '`{ success: true, id, message }`.',
     errors: ['NOT_FOUND'],
+    toolsets: [],
+    aliases: { task_id: 'id' },
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
     run: async (board, args) => {
       const result = await board.deleteTask(args);
@@ -75,13 +74,13 @@ export const taskTools: ToolDef[] = [
   defineTool({
     name: 'archive_task',
     title: 'Archive task',
-    description:
-      'Archive a task: it leaves queues, lists and claims but keeps its record, comments and links (list_tasks with ' +
-      'include_archived shows it). Use it to tidy up finished work.',
-    input: schemas.taskId,
+    description: 'Hide a finished task from lists, keeping it.',
+    input: writeInputs.archiveTask,
     output: taskShape,
     resultDoc: 'The archived task (`archived_at` set). Archiving an archived task changes nothing.',
     errors: ['NOT_FOUND'],
+    toolsets: ['planner'],
+    aliases: { task_id: 'id' },
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
     run: async (board, args) => ({ structured: { ...(await board.archiveTask(args)) } }),
   }),
@@ -89,15 +88,12 @@ export const taskTools: ToolDef[] = [
   defineTool({
     name: 'list_tasks',
     title: 'List tasks',
-    description:
-      'List tasks with filters: assignee, status (one value or several), excluded statuses, queue, parent task, ' +
-      'without subtasks, with archived ones. Results are paged (limit, default 100, at most 1000; offset); `total` ' +
-      'tells how many match. Descriptions are left out unless include_description is true. To see only your own ' +
-      'open work, get_my_queue is simpler.',
+    description: 'List tasks by filters, sorted and paged.',
     input: schemas.listTasks,
     output: z.looseObject(pageFields),
     resultDoc: '`{ count, total, limit, offset, tasks }`.',
     errors: [],
+    toolsets: ['planner'],
     annotations: { readOnlyHint: true, idempotentHint: true },
     run: async (board, args) => {
       const page = await board.listTasks(args);
@@ -114,11 +110,31 @@ export const taskTools: ToolDef[] = [
   }),
 
   defineTool({
+    name: 'search_tasks',
+    title: 'Search tasks',
+    description: 'Find tasks by words in title, description or comments; best first, with snippets.',
+    input: schemas.searchTasks,
+    output: z.looseObject({
+      count: z.number().int(),
+      tasks: z.array(taskShape.extend({ snippet: z.string() })),
+      next_cursor: z.string().nullable(),
+    }),
+    resultDoc:
+      '`{ count, tasks, next_cursor }`: tasks without descriptions, each with a `snippet` (matched words in `**bold**`); ' +
+      '`next_cursor` is null on the last page. Archived tasks only with include_archived; deleted tasks never.',
+    errors: [],
+    toolsets: ['planner'],
+    annotations: { readOnlyHint: true, idempotentHint: true },
+    run: async (board, args) => {
+      const page = await board.searchTasks(args);
+      return { structured: { count: page.tasks.length, tasks: page.tasks, next_cursor: page.next_cursor } };
+    },
+  }),
+
+  defineTool({
     name: 'get_my_queue',
     title: 'Get my queue',
-    description:
-      'List the open (idle or working), unarchived tasks assigned to an agent, highest priority first, then oldest. ' +
-      'Call it with your own name to see what is waiting for you; then signup_for_task claims the next one.',
+    description: 'Your open tasks, highest priority first.',
     input: schemas.getMyQueue,
     output: z.looseObject({
       agent: z.string().describe('The agent'),
@@ -127,6 +143,7 @@ export const taskTools: ToolDef[] = [
     }),
     resultDoc: '`{ agent, count, tasks }`.',
     errors: ['FORBIDDEN'],
+    toolsets: ['worker'],
     annotations: { readOnlyHint: true, idempotentHint: true },
     identity: ['agent_name'],
     run: async (board, args) => {
@@ -138,11 +155,8 @@ export const taskTools: ToolDef[] = [
   defineTool({
     name: 'signup_for_task',
     title: 'Claim next task',
-    description:
-      'Claim your next task: atomically picks your highest-priority, oldest idle task that is neither archived nor ' +
-      'blocked, marks it working and returns it. Exactly one agent wins each task however many claim at once. When ' +
-      'nothing can be claimed the answer says so (not an error): check again later or look at list_tasks.',
-    input: schemas.signupForTask,
+    description: "Claim your top idle unblocked task (TinyTask's claim; see claim_next_task).",
+    input: writeInputs.signupForTask,
     output: z.looseObject({
       claimed: z.boolean().describe('Whether a task was claimed'),
       task: taskShape.nullable().describe('The claimed task (now working), or null'),
@@ -152,6 +166,7 @@ export const taskTools: ToolDef[] = [
       '`{ claimed, task, message }`. The text block keeps TinyTask’s wording: `Task #<id> claimed and set to working ' +
       'status` followed by the task JSON, or `No idle tasks available in queue for agent: <name>`.',
     errors: ['FORBIDDEN'],
+    toolsets: ['worker'],
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
     identity: ['agent_name'],
     run: async (board, args) => {
@@ -171,14 +186,12 @@ export const taskTools: ToolDef[] = [
   defineTool({
     name: 'move_task',
     title: 'Hand off task',
-    description:
-      'Hand a task to another agent with a comment, in one step: checks that current_agent is the assignee, sets the ' +
-      'task idle for the new agent, records the previous assignee and adds your hand-off comment. Use it when your ' +
-      'part is done and someone else continues; say in the comment what was done and what is left.',
-    input: schemas.moveTask,
+    description: 'Hand your task to another agent with a comment: what is done, what is left.',
+    input: writeInputs.moveTask,
     output: taskShape,
     resultDoc: 'The task after the hand-off (assigned to `new_agent`, idle).',
-    errors: ['NOT_FOUND', 'NOT_ASSIGNEE', 'CONFLICT', 'FORBIDDEN'],
+    errors: ['NOT_FOUND', 'NOT_ASSIGNEE', 'CONFLICT', 'LEASE_LOST', 'FORBIDDEN'],
+    toolsets: ['worker', 'planner'],
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
     identity: ['current_agent'],
     run: async (board, args) => ({ structured: { ...(await board.moveTask(args)) } }),

@@ -2,7 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { unreadableMessage } from '../mcp/errors.js';
-import { createMcpServer, type McpDeps } from '../mcp/server.js';
+import { createMcpServer, endSessionWaits, type McpDeps } from '../mcp/server.js';
 
 export interface StdioHandle {
   /** Closes the MCP session (idempotent). Does not close the board: the caller owns it. */
@@ -50,6 +50,7 @@ export async function serveStdio(
   // get their answers before the session closes, within the shutdown timeout.
   const close = () =>
     (closing ??= (async () => {
+      endSessionWaits(server);
       await inflight.drained(deps.config.shutdownTimeoutMs);
       await server.close();
     })());

@@ -1,6 +1,12 @@
 import { errors, toPlainError } from '../../domain/errors.js';
-import type { GetQueueTasksInput, ListTasksInput } from '../../domain/schemas.js';
-import { LIMITS } from '../../domain/schemas.js';
+import type {
+  GetQueueTasksInput,
+  ListReadyTasksInput,
+  ListTasksInput,
+  SearchTasksInput,
+  Sort,
+} from '../../domain/schemas.js';
+import { agentKey, LIMITS } from '../../domain/schemas.js';
 import type {
   AgentQueueSummary,
   BoardStats,
@@ -9,6 +15,7 @@ import type {
   Link,
   QueueStats,
   QueueSummary,
+  SearchPage,
   StatusCounts,
   Task,
   TaskDetail,
@@ -16,12 +23,45 @@ import type {
   TaskStatus,
   TaskTree,
 } from '../../domain/types.js';
+import type { Statement } from 'better-sqlite3';
 import type { Connection } from '../connection.js';
 import { schemaVersion } from '../migrate.js';
 import type { ReadOutcome, ReadQueries, ReadQuery, ReadQueryName } from '../protocol.js';
+import {
+  AFTER_CURSOR_SQL,
+  decodeReadyCursor,
+  encodeReadyCursor,
+  OPEN_BLOCKERS_SQL,
+  READY_ORDER,
+  READY_SQL,
+  readyScopeSql,
+} from '../ready.js';
 import { toTask, type TaskRow } from '../rows.js';
+import { decodeSearchCursor, encodeSearchCursor, ftsQuery } from './search.js';
 
 const ORDER = 'ORDER BY priority DESC, created_at ASC, id ASC';
+
+/** `list_tasks` orders (`sort`). The default is the claim order. */
+const ORDERS: Record<Sort, string> = {
+  priority: ORDER,
+  created: 'ORDER BY created_at DESC, id DESC',
+  updated: 'ORDER BY updated_at DESC, id DESC',
+  due: 'ORDER BY due_at IS NULL, due_at ASC, priority DESC, id ASC',
+};
+
+/** The filters list_tasks, get_queue_tasks and search_tasks share, over `tasks` (aliased `t`). */
+interface TaskFilterArgs {
+  assigned_to?: string;
+  created_by?: string;
+  status?: TaskStatus | TaskStatus[];
+  exclude_status?: TaskStatus | TaskStatus[];
+  tags?: string[];
+  queue_name?: string;
+  parent_task_id?: number;
+  exclude_subtasks?: boolean;
+  include_archived?: boolean;
+  overdue?: boolean;
+}
 
 /**
  * Deepest level of subtasks a nested tree answer carries. A deeper tree (agents can build chains thousands of
@@ -55,7 +95,7 @@ export function createReadQueries(db: Connection): ReadQueryRunner {
   const s = {
     task: db.prepare<[number], TaskRow>('SELECT * FROM tasks WHERE id = ?'),
     taskExists: db.prepare<[number], number>('SELECT 1 FROM tasks WHERE id = ?').pluck(),
-    blockerStatus: db.prepare<[number], TaskStatus>('SELECT status FROM tasks WHERE id = ?').pluck(),
+    openBlocker: db.prepare<[number], { id: number; status: TaskStatus }>(`${OPEN_BLOCKERS_SQL} LIMIT 1`),
     comments: db.prepare<[number], Comment>('SELECT * FROM comments WHERE task_id = ? ORDER BY id'),
     comment: db.prepare<[number], Comment>('SELECT * FROM comments WHERE id = ?'),
     links: db.prepare<[number], Link>('SELECT * FROM links WHERE task_id = ? ORDER BY id'),
@@ -78,7 +118,9 @@ export function createReadQueries(db: Connection): ReadQueryRunner {
     >(
       `SELECT t.status, count(*) AS n, max(t.priority) AS top,
          sum(CASE WHEN b.id IS NOT NULL AND b.status <> 'complete' THEN 1 ELSE 0 END) AS blocked
-       FROM tasks t LEFT JOIN tasks b ON b.id = t.blocked_by_task_id
+       FROM tasks t LEFT JOIN tasks b ON b.id = (
+         SELECT tb.blocker_id FROM task_blockers tb JOIN tasks x ON x.id = tb.blocker_id
+         WHERE tb.task_id = t.id AND x.status <> 'complete' LIMIT 1)
        WHERE t.assigned_to = ? AND t.status IN ('idle', 'working') AND t.archived_at IS NULL
        GROUP BY t.status`,
     ),
@@ -91,11 +133,8 @@ export function createReadQueries(db: Connection): ReadQueryRunner {
        WHERE queue_name = ? AND archived_at IS NULL GROUP BY assigned_to, status ORDER BY assigned_to`,
     ),
     agents: db
-      .prepare<[string, string, string, string, number], string>(
-        `SELECT name FROM (
-         SELECT assigned_to AS name FROM tasks WHERE assigned_to >= ? AND assigned_to < ?
-         UNION SELECT created_by FROM tasks WHERE created_by >= ? AND created_by < ?
-       ) ORDER BY name LIMIT ?`,
+      .prepare<[string, string, number], string>(
+        'SELECT name FROM agents WHERE key >= ? AND key < ? ORDER BY key LIMIT ?',
       )
       .pluck(),
     queueNames: db
@@ -131,6 +170,53 @@ export function createReadQueries(db: Connection): ReadQueryRunner {
     { rows: ReturnType<typeof db.prepare>; count: ReturnType<typeof db.prepare> }
   >();
 
+  const agentByKey = db.prepare<[string], string>('SELECT name FROM agents WHERE key = ?').pluck();
+  /** The stored spelling of an agent name (names match case-insensitively), or the name trimmed if unknown. */
+  function agent(name: string): string {
+    return agentByKey.get(agentKey(name)) ?? name.trim();
+  }
+
+  /** WHERE conditions and parameters for the shared filters; the SQL depends only on which filters are given. */
+  function taskFilters(args: TaskFilterArgs): { where: string[]; params: Record<string, unknown> } {
+    const where: string[] = [];
+    const params: Record<string, unknown> = {};
+    const equal = (
+      column: 'assigned_to' | 'created_by' | 'queue_name' | 'parent_task_id',
+      value: unknown,
+    ) => {
+      where.push(`t.${column} = @${column}`);
+      params[column] = value;
+    };
+    if (args.assigned_to !== undefined) equal('assigned_to', agent(args.assigned_to));
+    if (args.created_by !== undefined) equal('created_by', agent(args.created_by));
+    if (args.queue_name !== undefined) equal('queue_name', args.queue_name);
+    if (args.parent_task_id !== undefined) equal('parent_task_id', args.parent_task_id);
+    const status = asArray(args.status);
+    if (status) {
+      where.push('t.status IN (SELECT value FROM json_each(@status))');
+      params.status = JSON.stringify(status);
+    }
+    const exclude = asArray(args.exclude_status);
+    if (exclude && exclude.length > 0) {
+      where.push('t.status NOT IN (SELECT value FROM json_each(@exclude_status))');
+      params.exclude_status = JSON.stringify(exclude);
+    }
+    if (args.tags !== undefined) {
+      where.push(
+        'NOT EXISTS (SELECT 1 FROM json_each(@tags) w WHERE w.value NOT IN (SELECT value FROM json_each(t.tags)))',
+      );
+      params.tags = JSON.stringify(args.tags);
+    }
+    if (args.overdue !== undefined) {
+      const overdue = "(t.due_at IS NOT NULL AND t.due_at < @now AND t.status <> 'complete')";
+      where.push(args.overdue ? overdue : `NOT ${overdue}`);
+      params.now = new Date().toISOString();
+    }
+    if (args.exclude_subtasks === true) where.push('t.parent_task_id IS NULL');
+    if (args.include_archived !== true) where.push('t.archived_at IS NULL');
+    return { where, params };
+  }
+
   function requireTask(id: number): TaskRow {
     const row = s.task.get(id);
     if (!row) throw errors.taskNotFound(id);
@@ -145,40 +231,17 @@ export function createReadQueries(db: Connection): ReadQueryRunner {
     v === undefined ? undefined : Array.isArray(v) ? v : [v];
 
   function listTasks(args: ListTasksInput & { queue_name?: string }): TaskPage {
-    const where: string[] = [];
-    const params: Record<string, unknown> = {};
-    if (args.assigned_to !== undefined) {
-      where.push('assigned_to = @assigned_to');
-      params.assigned_to = args.assigned_to;
-    }
-    const status = asArray(args.status);
-    if (status) {
-      where.push('status IN (SELECT value FROM json_each(@status))');
-      params.status = JSON.stringify(status);
-    }
-    const exclude = asArray(args.exclude_status);
-    if (exclude && exclude.length > 0) {
-      where.push('status NOT IN (SELECT value FROM json_each(@exclude_status))');
-      params.exclude_status = JSON.stringify(exclude);
-    }
-    if (args.queue_name !== undefined) {
-      where.push('queue_name = @queue_name');
-      params.queue_name = args.queue_name;
-    }
-    if (args.parent_task_id !== undefined) {
-      where.push('parent_task_id = @parent_task_id');
-      params.parent_task_id = args.parent_task_id;
-    }
-    if (args.exclude_subtasks === true) where.push('parent_task_id IS NULL');
-    if (args.include_archived !== true) where.push('archived_at IS NULL');
+    const { where, params } = taskFilters(args);
     const clause = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-    let stmts = listCache.get(clause);
+    const order = ORDERS[args.sort ?? 'priority'];
+    const key = `${clause} ${order}`;
+    let stmts = listCache.get(key);
     if (!stmts) {
       stmts = {
-        rows: db.prepare(`SELECT * FROM tasks ${clause} ${ORDER} LIMIT @limit OFFSET @offset`),
-        count: db.prepare(`SELECT count(*) FROM tasks ${clause}`).pluck(),
+        rows: db.prepare(`SELECT * FROM tasks t ${clause} ${order} LIMIT @limit OFFSET @offset`),
+        count: db.prepare(`SELECT count(*) FROM tasks t ${clause}`).pluck(),
       };
-      listCache.set(clause, stmts);
+      listCache.set(key, stmts);
     }
     const limit = args.limit ?? LIMITS.listLimitDefault;
     const offset = args.offset ?? 0;
@@ -186,6 +249,36 @@ export function createReadQueries(db: Connection): ReadQueryRunner {
     const rows = stmts.rows.all({ ...params, limit, offset }) as TaskRow[];
     const total = stmts.count.get(params) as number;
     return { tasks: rows.map((r) => toTask(r, withDescription)), total, limit, offset };
+  }
+
+  const searchCache = new Map<string, ReturnType<typeof db.prepare>>();
+
+  /** Ranked full-text search (title weighs most, then description, then comments), filtered, paged by cursor. */
+  function searchTasks(args: SearchTasksInput): SearchPage {
+    const match = ftsQuery(args.query);
+    const offset = args.cursor === undefined ? 0 : decodeSearchCursor(args.cursor, args.query);
+    const limit = args.limit ?? LIMITS.searchLimitDefault;
+    const { where, params } = taskFilters(args);
+    const clause = ['task_search MATCH @match', ...where].join(' AND ');
+    let stmt = searchCache.get(clause);
+    if (!stmt) {
+      stmt = db.prepare(
+        `SELECT t.*, snippet(task_search, -1, '**', '**', '…', 12) AS snippet
+         FROM task_search JOIN tasks t ON t.id = task_search.rowid
+         WHERE ${clause}
+         ORDER BY bm25(task_search, 10.0, 4.0, 1.0), t.id
+         LIMIT @limit OFFSET @offset`,
+      );
+      searchCache.set(clause, stmt);
+    }
+    const rows = stmt.all({ ...params, match, limit: limit + 1, offset }) as Array<
+      TaskRow & { snippet: string }
+    >;
+    const more = rows.length > limit;
+    return {
+      tasks: rows.slice(0, limit).map((r) => ({ ...toTask(r, false), snippet: r.snippet })),
+      next_cursor: more ? encodeSearchCursor(offset + limit, args.query) : null,
+    };
   }
 
   /** The subtasks of `id` nested, `depth` being their level below `root`. Refuses trees deeper than MAX_TREE_DEPTH. */
@@ -237,23 +330,50 @@ export function createReadQueries(db: Connection): ReadQueryRunner {
     return out;
   }
 
+  const readyStatements = new Map<string, Statement<Record<string, unknown>, TaskRow>>();
+  /** One page of ready tasks in claim order; a statement per distinct (scope, cursor) shape. */
+  function listReadyTasks(args: ListReadyTasksInput) {
+    const limit = args.limit ?? LIMITS.listLimitDefault;
+    const cursor = args.cursor === undefined ? null : decodeReadyCursor(args.cursor);
+    const where = [READY_SQL, readyScopeSql(args)];
+    if (cursor) where.push(AFTER_CURSOR_SQL);
+    const sql = `SELECT t.* FROM tasks t WHERE ${where.join(' AND ')} ${READY_ORDER} LIMIT @limit`;
+    let stmt = readyStatements.get(sql);
+    if (!stmt) {
+      stmt = db.prepare<Record<string, unknown>, TaskRow>(sql);
+      readyStatements.set(sql, stmt);
+    }
+    const rows = stmt.all({
+      agent: args.agent_name === undefined ? null : agent(args.agent_name),
+      queue: args.queue_name ?? null,
+      limit: limit + 1,
+      ...(cursor ? { c_priority: cursor.priority, c_created_at: cursor.created_at, c_id: cursor.id } : {}),
+    });
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      tasks: page.map((r) => toTask(r, false)),
+      next_cursor: rows.length > limit && last ? encodeReadyCursor(last) : null,
+    };
+  }
+
   const handlers: Handlers = {
+    listReadyTasks,
     getTask: ({ id }) => {
       const row = requireTask(id);
-      const blocker =
-        row.blocked_by_task_id === null ? undefined : s.blockerStatus.get(row.blocked_by_task_id);
       const detail: TaskDetail = {
         ...toTask(row, true),
         description: row.description,
         comments: s.comments.all(id),
         links: s.links.all(id),
-        is_currently_blocked: blocker !== undefined && blocker !== 'complete',
+        is_currently_blocked: s.openBlocker.get(id) !== undefined,
         subtask_count: s.subtaskCount.get(id) ?? 0,
       };
       return detail;
     },
     listTasks,
     getQueueTasks: (args: GetQueueTasksInput) => listTasks(args),
+    searchTasks,
     getSubtasks: ({ parent_task_id, recursive, include_archived }) => {
       requireTaskExists(parent_task_id);
       return descendants(parent_task_id, recursive === true, include_archived === true);
@@ -272,17 +392,17 @@ export function createReadQueries(db: Connection): ReadQueryRunner {
       };
     },
     getMyQueue: ({ agent_name, include_description }) =>
-      s.myQueue.all(agent_name).map((r) => toTask(r, include_description === true)),
+      s.myQueue.all(agent(agent_name)).map((r) => toTask(r, include_description === true)),
     agentQueueSummary: ({ agent_name }) => {
       const summary: AgentQueueSummary = {
-        agent_name,
+        agent_name: agent(agent_name),
         open: 0,
         idle: 0,
         working: 0,
         blocked: 0,
         highest_priority: null,
       };
-      for (const row of s.agentSummary.all(agent_name)) {
+      for (const row of s.agentSummary.all(summary.agent_name)) {
         if (row.status === 'idle') summary.idle = row.n;
         if (row.status === 'working') summary.working = row.n;
         summary.open += row.n;
@@ -347,8 +467,10 @@ export function createReadQueries(db: Connection): ReadQueryRunner {
       requireTaskExists(task_id);
       return s.history.all(task_id);
     },
-    completeAgents: ({ prefix, limit }) =>
-      s.agents.all(prefix, prefixEnd(prefix), prefix, prefixEnd(prefix), limit),
+    completeAgents: ({ prefix, limit }) => {
+      const key = agentKey(prefix);
+      return s.agents.all(key, prefixEnd(key), limit);
+    },
     completeQueues: ({ prefix, limit }) => s.queueNames.all(prefix, prefixEnd(prefix), limit),
     completeTaskIds: ({ prefix, limit }) =>
       /^\d*$/.test(prefix) ? s.taskIdsByPrefix.all(prefix, limit) : [],
@@ -378,6 +500,7 @@ export function createReadQueries(db: Connection): ReadQueryRunner {
     'getTask',
     'listTasks',
     'getQueueTasks',
+    'searchTasks',
     'getSubtasks',
     'getTaskWithSubtasks',
     'getQueueStats',

@@ -3,20 +3,35 @@ import { errors, TaskBoardError } from '../../domain/errors.js';
 import type { ChangeSet } from '../../domain/types.js';
 import { openWriterConnection, optimize, type Connection } from '../connection.js';
 import { migrate } from '../migrate.js';
-import type { BatchStats, WriteCommand, WriterOptions, WriterRequest, WriterResponse } from '../protocol.js';
+import type {
+  BatchStats,
+  CoordinationCounts,
+  WriteCommand,
+  WriterOptions,
+  WriterRequest,
+  WriterResponse,
+} from '../protocol.js';
 import { workerExecArgv, workerModule, type WorkerModule } from '../worker-url.js';
-import { CheckpointPolicy, GroupCommitter, type WriteReply } from './group-commit.js';
-import { createWriteHandlers } from './handlers.js';
+import { DataVersionWatch } from './data-version.js';
+import { createWriterCore, type AnsweredReply } from './core.js';
+import { CheckpointPolicy, type GroupCommitter } from './group-commit.js';
 
 export interface WriteAnswer {
   value: unknown;
   changes: ChangeSet;
+  counts: Partial<CoordinationCounts>;
+  /** Answered from the write's idempotency key; nothing was written. */
+  replayed?: true;
 }
 
 export type CheckpointResult = { busy: number; log: number; checkpointed: number };
 
 export interface WriterEvents {
   batch(stats: BatchStats): void;
+  /** Another process committed to the database file (reported only while watching). */
+  external?(): void;
+  /** Changes the writer made by itself (the lease reaper). */
+  event(changes: ChangeSet, counts: Partial<CoordinationCounts>): void;
   log(
     level: 'trace' | 'debug' | 'info' | 'warn' | 'error',
     msg: string,
@@ -31,8 +46,12 @@ export interface Writer {
   /** A real (empty) write transaction. */
   ping(): Promise<void>;
   checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): Promise<CheckpointResult>;
+  /** Check for other processes' commits every `intervalMs` (0 stops); each is reported as `events.external`. */
+  watchForeignCommits(intervalMs: number): void;
   /** Fault injection: kill the writer in the middle of the next batch. */
   crash(): Promise<void>;
+  /** Fault injection: move the writer's clock, then reap expired leases; answers the new time and the reap's changes. */
+  setClock(move: { setMs?: number; advanceMs?: number }): Promise<WriteAnswer>;
   close(): Promise<void>;
   readonly writesInFlight: number;
   readonly writesOverloaded: number;
@@ -75,6 +94,8 @@ export class WriterClient implements Writer {
   private backoffMs = RESTART_BACKOFF_MIN_MS;
   private restartTimer: NodeJS.Timeout | null = null;
   private closing: Promise<void> | null = null;
+  /** The watch interval asked for; a restarted thread gets it again. */
+  private watchMs = 0;
   writesInFlight = 0;
   writesOverloaded = 0;
   restarts = 0;
@@ -108,6 +129,8 @@ export class WriterClient implements Writer {
             this.everReady = true;
             this.readyAt = Date.now();
             if (this.state === 'starting') this.state = 'ready';
+            if (this.watchMs > 0)
+              worker.postMessage({ kind: 'watch', intervalMs: this.watchMs } satisfies WriterRequest);
             this.flush();
             resolve(msg.schemaVersion);
             return;
@@ -117,14 +140,25 @@ export class WriterClient implements Writer {
             return;
           case 'ok':
             this.settle(msg.id, (p) =>
-              p.resolve({ value: msg.value, changes: msg.changes ?? EMPTY_CHANGES }),
+              p.resolve({
+                value: msg.value,
+                changes: msg.changes ?? EMPTY_CHANGES,
+                counts: msg.counts ?? {},
+                ...(msg.replayed ? { replayed: true as const } : {}),
+              }),
             );
+            return;
+          case 'event':
+            this.events.event(msg.changes, msg.counts);
             return;
           case 'error':
             this.settle(msg.id, (p) => p.reject(TaskBoardError.fromPlain(msg.error)));
             return;
           case 'batch':
             this.events.batch(msg.stats);
+            return;
+          case 'external':
+            this.events.external?.();
             return;
           case 'log':
             this.events.log(msg.level, msg.msg, msg.data);
@@ -263,11 +297,23 @@ export class WriterClient implements Writer {
     return (await this.request((id) => ({ kind: 'checkpoint', id, mode }), false)).value as CheckpointResult;
   }
 
+  watchForeignCommits(intervalMs: number): void {
+    this.watchMs = intervalMs;
+    if (this.worker && this.state === 'ready')
+      this.worker.postMessage({ kind: 'watch', intervalMs } satisfies WriterRequest);
+  }
+
   async crash(): Promise<void> {
     if (!this.options.allowFaultInjection)
       throw errors.featureDisabled('Fault injection is not enabled on this board.');
     // Never answered: the thread exits instead, and onExit rejects it like every other unanswered request.
     await this.request((id) => ({ kind: 'crash', id }), false).catch(() => undefined);
+  }
+
+  async setClock(move: { setMs?: number; advanceMs?: number }): Promise<WriteAnswer> {
+    if (!this.options.allowFaultInjection)
+      throw errors.featureDisabled('Fault injection is not enabled on this board.');
+    return this.request((id) => ({ kind: 'clock', id, ...move }), false);
   }
 
   close(): Promise<void> {
@@ -310,7 +356,9 @@ const EMPTY_CHANGES: ChangeSet = { tasks: [], agents: [], queues: [] };
 export class InlineWriter implements Writer {
   private db: Connection | null = null;
   private committer: GroupCommitter | null = null;
+  private core: ReturnType<typeof createWriterCore> | null = null;
   private checkpoints: CheckpointPolicy | null = null;
+  private foreignCommits: DataVersionWatch | null = null;
   private readonly waiting = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
@@ -337,31 +385,39 @@ export class InlineWriter implements Writer {
       throw err;
     }
     this.db = db;
+    this.foreignCommits = new DataVersionWatch(
+      db,
+      () => this.events.external?.(),
+      (err) => this.events.log('warn', 'data_version check failed', { error: (err as Error).message }),
+    );
     const checkpoints = new CheckpointPolicy(db, { walPath: `${this.options.dbPath}-wal` });
     this.checkpoints = checkpoints;
-    this.committer = new GroupCommitter(
-      db,
-      createWriteHandlers(db, { enableHistory: this.options.enableHistory }),
-      this.options.batchMax,
-      {
-        replies: (replies: WriteReply[], stats) => {
-          this.events.batch(stats);
-          for (const r of replies) {
-            const p = this.waiting.get(r.id);
-            if (!p) continue;
-            this.waiting.delete(r.id);
-            this.writesInFlight -= 1;
-            if (r.ok) p.resolve({ value: r.value, changes: r.changes });
-            else p.reject(TaskBoardError.fromPlain(r.error));
-          }
-          try {
-            checkpoints.afterBatch(stats.size);
-          } catch (err) {
-            this.events.log('warn', 'passive checkpoint failed', { error: (err as Error).message });
-          }
-        },
+    this.core = createWriterCore(db, this.options, {
+      event: (changes, counts) => this.events.event(changes, counts),
+      replies: (replies: AnsweredReply[], stats) => {
+        this.events.batch(stats);
+        for (const r of replies) {
+          const p = this.waiting.get(r.id);
+          if (!p) continue;
+          this.waiting.delete(r.id);
+          if (p.write) this.writesInFlight -= 1;
+          if (r.ok)
+            p.resolve({
+              value: r.value,
+              changes: r.changes,
+              counts: r.counts,
+              ...(r.replayed ? { replayed: true as const } : {}),
+            });
+          else p.reject(TaskBoardError.fromPlain(r.error));
+        }
+        try {
+          checkpoints.afterBatch(stats.size);
+        } catch (err) {
+          this.events.log('warn', 'passive checkpoint failed', { error: (err as Error).message });
+        }
       },
-    );
+    });
+    this.committer = this.core.committer;
     return version;
   }
 
@@ -391,13 +447,31 @@ export class InlineWriter implements Writer {
     return this.checkpoints.run(mode);
   }
 
+  watchForeignCommits(intervalMs: number): void {
+    if (!this.closed) this.foreignCommits?.set(intervalMs);
+  }
+
   async crash(): Promise<void> {
     throw errors.featureDisabled('Inline mode has no writer thread to crash.');
+  }
+
+  setClock(move: { setMs?: number; advanceMs?: number }): Promise<WriteAnswer> {
+    if (!this.options.allowFaultInjection)
+      return Promise.reject(errors.featureDisabled('Fault injection is not enabled on this board.'));
+    const core = this.core;
+    if (this.closed || !core) return Promise.reject(errors.unavailable('The task board is shut down.'));
+    const id = this.nextId++;
+    return new Promise<WriteAnswer>((resolve, reject) => {
+      this.waiting.set(id, { write: false, resolve, reject });
+      core.moveClock(id, move);
+    });
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.foreignCommits?.stop();
+    this.core?.stop();
     this.committer?.drain();
     if (this.db) {
       optimize(this.db, false);

@@ -7,8 +7,9 @@ import { errors, toPlainError } from '../../domain/errors.js';
 import { openWriterConnection, optimize, type Connection } from '../connection.js';
 import { migrate } from '../migrate.js';
 import type { WriterOptions, WriterRequest, WriterResponse } from '../protocol.js';
-import { CheckpointPolicy, GroupCommitter } from './group-commit.js';
-import { createWriteHandlers } from './handlers.js';
+import { DataVersionWatch } from './data-version.js';
+import { createWriterCore } from './core.js';
+import { CheckpointPolicy } from './group-commit.js';
 
 if (!parentPort) throw new Error('src/db/writer/thread is a worker-thread entry point');
 const port = parentPort;
@@ -34,19 +35,39 @@ function start(): void {
     return;
   }
   const conn = db;
-  const handlers = createWriteHandlers(conn, { enableHistory: options.enableHistory });
   const checkpoints = new CheckpointPolicy(conn, { walPath: `${options.dbPath}-wal` });
   const pingBegin = conn.prepare('BEGIN IMMEDIATE');
   const pingRollback = conn.prepare('ROLLBACK');
+  const foreignCommits = new DataVersionWatch(
+    conn,
+    () => post({ kind: 'external' }),
+    (err) =>
+      post({
+        kind: 'log',
+        level: 'warn',
+        msg: 'data_version check failed',
+        data: { error: toPlainError(err).message },
+      }),
+  );
   let closed = false;
 
-  const committer = new GroupCommitter(conn, handlers, options.batchMax, {
+  const core = createWriterCore(conn, options, {
+    event(changes, counts) {
+      post({ kind: 'event', changes, counts });
+    },
     replies(replies, stats) {
       const responses: WriterResponse[] = [{ kind: 'batch', stats }];
       for (const r of replies) {
         responses.push(
           r.ok
-            ? { kind: 'ok', id: r.id, value: r.value, changes: r.changes }
+            ? {
+                kind: 'ok',
+                id: r.id,
+                value: r.value,
+                changes: r.changes,
+                counts: r.counts,
+                ...(r.replayed ? { replayed: true } : {}),
+              }
             : { kind: 'error', id: r.id, error: r.error },
         );
       }
@@ -71,6 +92,7 @@ function start(): void {
         }
       : {}),
   });
+  const committer = core.committer;
 
   function handle(req: WriterRequest): void {
     if (closed && req.kind !== 'bundle') {
@@ -84,6 +106,20 @@ function start(): void {
         return;
       case 'write':
         committer.enqueue({ kind: 'write', id: req.id, command: req.command });
+        return;
+      case 'watch':
+        foreignCommits.set(req.intervalMs);
+        return;
+      case 'clock':
+        if (!options.allowFaultInjection) {
+          post({
+            kind: 'error',
+            id: req.id,
+            error: errors.featureDisabled('Fault injection is not enabled.').toPlain(),
+          });
+          return;
+        }
+        core.moveClock(req.id, req);
         return;
       case 'crash':
         if (!options.allowFaultInjection) {
@@ -105,7 +141,9 @@ function start(): void {
     }
   }
 
-  function control(req: Exclude<WriterRequest, { kind: 'bundle' | 'write' | 'crash' }>): unknown {
+  function control(
+    req: Exclude<WriterRequest, { kind: 'bundle' | 'write' | 'crash' | 'clock' | 'watch' }>,
+  ): unknown {
     switch (req.kind) {
       case 'ping':
         // A real (empty) write transaction: proves the thread answers and the write lock can be taken.
@@ -115,6 +153,8 @@ function start(): void {
       case 'checkpoint':
         return checkpoints.run(req.mode);
       case 'shutdown':
+        foreignCommits.stop();
+        core.stop();
         committer.drain();
         closed = true;
         optimize(conn, false);

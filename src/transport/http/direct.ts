@@ -35,8 +35,9 @@ export class McpHttpTransport extends WebStandardStreamableHTTPServerTransport {
   /**
    * Hands one request to the connected server. The caller has done the checks `handleRequest` would do (session,
    * protocol version, JSON-RPC shape); its sink receives the server's messages for this request id until the answer.
-   * Returns a function that detaches the sink (the client went away): a later answer is then dropped by the SDK,
-   * as with an abandoned SSE stream.
+   * Returns a function that detaches the sink (the client went away). A request still unanswered then is
+   * cancelled as if the client had sent `notifications/cancelled`: its handler's signal fires (a held
+   * `wait_for_task` ends at once instead of at its timeout) and the SDK sends no answer.
    */
   dispatch(
     message: JSONRPCMessage & { id: RequestId },
@@ -52,8 +53,27 @@ export class McpHttpTransport extends WebStandardStreamableHTTPServerTransport {
       throw err;
     }
     return () => {
-      if (this.direct.get(id) === sink) this.direct.delete(id);
+      if (this.direct.get(id) !== sink) return;
+      this.direct.delete(id);
+      this.cancelAbandoned(id, extra);
     };
+  }
+
+  /** Tells the server that the client of request `id` is gone, in the client's own words. */
+  cancelAbandoned(id: RequestId, extra?: MessageExtraInfo): void {
+    if (this.closing) return;
+    try {
+      this.onmessage?.(
+        {
+          jsonrpc: '2.0',
+          method: 'notifications/cancelled',
+          params: { requestId: id, reason: 'The HTTP client disconnected before the answer.' },
+        },
+        extra,
+      );
+    } catch {
+      // The server is closing: its handlers are being aborted anyway.
+    }
   }
 
   override async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {

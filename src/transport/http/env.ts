@@ -1,7 +1,10 @@
 import type { Config } from '../../config.js';
 import type { Logger } from '../../logger.js';
-import type { McpDeps } from '../../mcp/types.js';
+import { sessionToolsetChoices, toolCatalogue } from '../../mcp/tools.js';
+import type { McpDeps, McpSessionContext } from '../../mcp/types.js';
+import { parseToolsetList } from '../../tools/toolsets.js';
 import { type HttpContext, sendJsonRpcError } from './adapter.js';
+import { sessionContextOf, type Credential } from './security.js';
 import type { SessionRegistry } from './sessions.js';
 
 /** What the HTTP route handlers share for the life of one server. */
@@ -36,4 +39,38 @@ export function admitNewSession(ctx: HttpContext, env: HttpEnv): boolean {
     return false;
   }
   return true;
+}
+
+/**
+ * What a new MCP server for this request is bound to: the token's agent, role and toolsets, and the toolsets the
+ * connection asked for (`?toolsets=worker,planner`). Answers 400 (-32602) and returns undefined when the query
+ * names an unknown toolset or leaves no tool at all.
+ */
+export function sessionFor(
+  ctx: HttpContext,
+  env: HttpEnv,
+  credential: Credential | undefined,
+): McpSessionContext | undefined {
+  const context: McpSessionContext = sessionContextOf(credential);
+  const asked = new URLSearchParams(ctx.query).getAll('toolsets');
+  if (asked.length > 0) {
+    const parsed = parseToolsetList(asked.join(','));
+    if ('error' in parsed) {
+      sendJsonRpcError(ctx, 400, -32602, `Invalid toolsets query parameter: ${parsed.error}`);
+      return undefined;
+    }
+    context.connectionToolsets = parsed.toolsets;
+  }
+  const choices = sessionToolsetChoices(env.config.toolsets, context);
+  if (toolCatalogue(env.deps.board.historyEnabled, choices).descriptors.length === 0) {
+    const described = choices.map((c) => `${c.source}: ${c.toolsets.join(',')}`).join('; ');
+    sendJsonRpcError(
+      ctx,
+      400,
+      -32602,
+      `The toolsets in force (${described}) have no tool in common; ask for toolsets the server and your token allow.`,
+    );
+    return undefined;
+  }
+  return context;
 }

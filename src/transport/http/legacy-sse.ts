@@ -15,7 +15,7 @@ import {
   send,
   sendJsonRpcError,
 } from './adapter.js';
-import { admitNewSession, type HttpEnv } from './env.js';
+import { admitNewSession, sessionFor, type HttpEnv } from './env.js';
 import type { Credential } from './security.js';
 import type { Session } from './sessions.js';
 import { mediaType } from './streamable.js';
@@ -114,7 +114,8 @@ export async function openSseSession(
   env: HttpEnv,
   credential: Credential | undefined,
 ): Promise<void> {
-  if (!admitNewSession(ctx, env)) return;
+  const context = sessionFor(ctx, env, credential);
+  if (!context || !admitNewSession(ctx, env)) return;
   const id = randomUUID();
   const stream = new ResponseStream(ctx, 200, [
     ['Content-Type', 'text/event-stream'],
@@ -122,7 +123,7 @@ export async function openSseSession(
     ['X-Accel-Buffering', 'no'],
   ]);
   const transport = new UwsSseServerTransport(stream, id, `/messages?sessionId=${id}`);
-  const server = createMcpServer(env.deps, credential?.agent ? { agent: credential.agent } : {});
+  const server = createMcpServer(env.deps, context);
   const session: Session = {
     id,
     kind: 'sse',

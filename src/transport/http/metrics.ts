@@ -192,6 +192,7 @@ export class RuntimeMetrics {
         active: this.sessions.size,
         total_opened: this.sessions.openedTotal,
         requests_in_flight: this.requestsInFlight(),
+        waiters: this.board.waiters,
       },
       tasks: {
         total: stats ? stats.tasks_total : null,

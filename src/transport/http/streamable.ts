@@ -8,7 +8,7 @@ import {
   type RequestId,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from '@modelcontextprotocol/sdk/types.js';
-import { createMcpServer } from '../../mcp/server.js';
+import { createMcpServer, type McpSessionContext } from '../../mcp/server.js';
 import {
   type BodyResult,
   type HeaderList,
@@ -20,7 +20,7 @@ import {
   sendWebResponse,
 } from './adapter.js';
 import { type DirectSink, McpHttpTransport } from './direct.js';
-import { admitNewSession, type HttpEnv } from './env.js';
+import { admitNewSession, sessionFor, type HttpEnv } from './env.js';
 import type { Credential } from './security.js';
 import type { Session } from './sessions.js';
 
@@ -302,19 +302,21 @@ export async function handleMcp(
     }
     return;
   }
-  if (!admitNewSession(ctx, env)) return;
-  await initializeSession(ctx, env, credential, webRequest(ctx, sdkAccept), parsed, delivery);
+  const context = sessionFor(ctx, env, credential);
+  if (!context || !admitNewSession(ctx, env)) return;
+  await initializeSession(ctx, env, credential, context, webRequest(ctx, sdkAccept), parsed, delivery);
 }
 
 async function initializeSession(
   ctx: HttpContext,
   env: HttpEnv,
   credential: Credential | undefined,
+  context: McpSessionContext,
   request: Request,
   parsedBody: unknown,
   delivery: Delivery,
 ): Promise<void> {
-  const server = createMcpServer(env.deps, credential?.agent ? { agent: credential.agent } : {});
+  const server = createMcpServer(env.deps, context);
   let session: Session | undefined;
   // The SDK calls this while handling initialize, before the answer exists: the session is registered (taking the
   // reserved slot) by the time the client learns its id.
@@ -550,6 +552,10 @@ async function handleInSession(
       await dispatchDirect(ctx, env, session, transport, direct, sdkAccept, credential, delivery);
       return;
     }
+    // A client that disconnects before its answers cancels those requests (a held wait ends at once).
+    ctx.onAbort(() => {
+      for (const id of ids) if (session.pendingIds.has(id)) transport.cancelAbandoned(id);
+    });
     const response = await transport.handleRequest(request!, {
       ...(ctx.method === 'POST' ? { parsedBody } : {}),
       authInfo: authInfoOf(credential),
@@ -571,8 +577,10 @@ async function handleStateless(
   parsedBody: unknown,
   delivery: Delivery,
 ): Promise<void> {
+  const context = sessionFor(ctx, env, credential);
+  if (!context) return;
   const transport = newTransport(env);
-  const server = createMcpServer(env.deps, credential?.agent ? { agent: credential.agent } : {});
+  const server = createMcpServer(env.deps, context);
   try {
     await server.connect(transport);
     const response = await transport.handleRequest(webRequest(ctx, 'application/json, text/event-stream'), {
