@@ -9,6 +9,7 @@ import {
   type Connection,
   type Harness,
 } from './mcp-support.js';
+import { toolCatalogue } from '../src/mcp/tools.js';
 
 interface Comment {
   id: number;
@@ -126,7 +127,7 @@ describe('get_task_history', () => {
       const c = await h.connect();
       const names = (await c.client.listTools()).tools.map((t) => t.name);
       expect(names).toContain('get_task_history');
-      expect(names).toHaveLength(31);
+      expect(names).toHaveLength(toolCatalogue(true).descriptors.length);
       const t = await callOk<{ id: number }>(c.client, 'create_task', { title: 'H', created_by: 'x' });
       await callOk(c.client, 'update_task', { id: t.id, status: 'working', updated_by: 'dev-9' });
       const raw = (await c.client.callTool({
@@ -167,7 +168,7 @@ describe('get_task_history', () => {
       const c = await h.connect();
       const names = (await c.client.listTools()).tools.map((t) => t.name);
       expect(names).not.toContain('get_task_history');
-      expect(names).toHaveLength(30);
+      expect(names).toHaveLength(toolCatalogue(false).descriptors.length);
       await rpcError(c.client.callTool({ name: 'get_task_history', arguments: { task_id: 1 } }), -32602);
     } finally {
       await h.close();

@@ -13,6 +13,7 @@ import {
 interface WaitAnswer {
   task: { id: number; title: string; status: string; assigned_to: string | null } | null;
   claimed: boolean;
+  lease_id: string | null;
   outcome: string;
   waited_ms: number;
 }
@@ -48,6 +49,42 @@ describe('wait_for_task', () => {
     expect(result.isError, JSON.stringify(result.content)).toBeFalsy();
     expectMatchesOutputSchema('wait_for_task', result);
     return result.structuredContent as unknown as WaitAnswer;
+  }
+
+  /**
+   * `n` sessions each hold a claiming wait (`argsFor(i)`); `create(i)` makes `tasks` tasks at once. Resolves once
+   * `tasks` waits are answered and the others ended with their sessions: the claims, and the writes the wake-ups
+   * made (claim attempts).
+   */
+  async function raceForTasks(
+    n: number,
+    argsFor: (i: number) => Record<string, unknown>,
+    tasks: number,
+    create: (i: number) => Record<string, unknown>,
+  ): Promise<{ claimed: WaitAnswer[]; created: Array<{ id: number }>; claimAttempts: number }> {
+    const writer = await h.connect();
+    const sessions = await Promise.all(Array.from({ length: n }, () => h.connect()));
+    const base = h.board.waiters;
+    // Settled as they come: the waits that get nothing end with their sessions (a rejection).
+    const answers = sessions.map(({ client }, i) =>
+      waitCall(client, { timeout_seconds: 30, claim: true, ...argsFor(i) }).then(
+        (value) => value,
+        () => null,
+      ),
+    );
+    await until(() => h.board.waiters === base + n, `${n} waits held`);
+    const writesBefore = h.board.stats().writesTotal;
+    const created = await Promise.all(
+      Array.from({ length: tasks }, (_, i) =>
+        callOk<{ id: number }>(writer.client, 'create_task', create(i)),
+      ),
+    );
+    await until(() => h.board.waiters === base + n - tasks, `${tasks} waits answered`);
+    const claimAttempts = h.board.stats().writesTotal - writesBefore - tasks;
+    await Promise.all(sessions.map((c) => c.close()));
+    await until(() => h.board.waiters === base, 'the other waits freed');
+    const claimed = (await Promise.all(answers)).flatMap((a) => (a?.claimed ? [a] : []));
+    return { claimed, created, claimAttempts };
   }
 
   it('answers at once when a ready task already exists', async () => {
@@ -91,73 +128,35 @@ describe('wait_for_task', () => {
   });
 
   it('claim: true with 20 waiters racing for 5 new tasks: each task claimed once, and a few claims per task', async () => {
-    const writer = await h.connect();
-    const sessions = await Promise.all(Array.from({ length: 20 }, () => h.connect()));
-    // Settled as they come: the 15 that get nothing end with their sessions (a rejection).
-    const answers = sessions.map(({ client }) =>
-      waitCall(client, { agent_name: 'crowd', timeout_seconds: 30, claim: true }).then(
-        (value) => ({ status: 'fulfilled' as const, value }),
-        (reason: unknown) => ({ status: 'rejected' as const, reason }),
-      ),
+    const { claimed, created, claimAttempts } = await raceForTasks(
+      20,
+      () => ({ agent_name: 'crowd' }),
+      5,
+      (i) => ({ title: `crowd ${i}`, created_by: 'lead', assigned_to: 'crowd' }),
     );
-    await until(() => h.board.waiters === 20, 'twenty waits held');
-    const writesBefore = h.board.stats().writesTotal;
-    const created = await Promise.all(
-      Array.from({ length: 5 }, (_, i) =>
-        callOk<{ id: number }>(writer.client, 'create_task', {
-          title: `crowd ${i}`,
-          created_by: 'lead',
-          assigned_to: 'crowd',
-        }),
-      ),
-    );
-    await until(() => h.board.waiters === 15, 'five waits answered');
     // Claims are writes: the wake-ups cost a few per task, not one per waiter and task (5 × 20).
-    const claimAttempts = h.board.stats().writesTotal - writesBefore - created.length;
     expect(claimAttempts).toBeLessThanOrEqual(4 * created.length);
-    // The other 15 waits end with their sessions.
-    await Promise.all(sessions.map((c) => c.close()));
-    await until(() => h.board.waiters === 0, 'the other waits freed');
-    const results = await Promise.all(answers);
-    const claimed = results.flatMap((r) => (r.status === 'fulfilled' && r.value.claimed ? [r.value] : []));
     expect(claimed).toHaveLength(5);
     expect(new Set(claimed.map((a) => a.task?.id))).toEqual(new Set(created.map((t) => t.id)));
     for (const a of claimed) expect(a.task).toMatchObject({ status: 'working', assigned_to: 'crowd' });
   });
 
   it('claim: true, 30 agents waiting on one team queue, 10 unassigned tasks created at once: each claimed exactly once, with a lease', async () => {
-    const writer = await h.connect();
-    const sessions = await Promise.all(Array.from({ length: 30 }, () => h.connect()));
-    const answers = sessions.map(({ client }, i) =>
-      waitCall(client, { agent_name: `qa-${i}`, queue_name: 'qa', timeout_seconds: 30, claim: true }).then(
-        (value) => ({ status: 'fulfilled' as const, value }),
-        (reason: unknown) => ({ status: 'rejected' as const, reason }),
-      ),
+    const { claimed, created, claimAttempts } = await raceForTasks(
+      30,
+      (i) => ({ agent_name: `qa-${i}`, queue_name: 'qa' }),
+      10,
+      (i) => ({ title: `qa ${i}`, created_by: 'lead', queue_name: 'qa' }),
     );
-    await until(() => h.board.waiters === 30, 'thirty waits held');
-    const created = await Promise.all(
-      Array.from({ length: 10 }, (_, i) =>
-        callOk<{ id: number }>(writer.client, 'create_task', {
-          title: `qa ${i}`,
-          created_by: 'lead',
-          queue_name: 'qa',
-        }),
-      ),
-    );
-    await until(() => h.board.waiters === 20, 'ten waits answered');
-    await Promise.all(sessions.map((c) => c.close()));
-    await until(() => h.board.waiters === 0, 'the other waits freed');
-    const claimed = (await Promise.all(answers)).flatMap((r) =>
-      r.status === 'fulfilled' && r.value.claimed ? [r.value] : [],
-    );
+    expect(claimAttempts).toBeLessThanOrEqual(4 * created.length);
     expect(claimed).toHaveLength(10);
     expect(new Set(claimed.map((a) => a.task?.id))).toEqual(new Set(created.map((t) => t.id)));
     const owners = new Set<string>();
     for (const a of claimed) {
-      const task = a.task as NonNullable<WaitAnswer['task']> & { lease_id: string | null };
-      expect(task.status).toBe('working');
-      expect(task.lease_id).toMatch(/.{16,}/);
-      owners.add(task.assigned_to!);
+      expect(a.task?.status).toBe('working');
+      expect(a.lease_id).toMatch(/.{16,}/);
+      expect(a.lease_id).toBe((a.task as { lease_id?: string }).lease_id);
+      owners.add(a.task!.assigned_to!);
     }
     // Ten different agents won: a waiter answered once leaves the race.
     expect(owners.size).toBe(10);

@@ -905,20 +905,19 @@ export function createWriteHandlers(db: Connection, opts: WriteHandlerOptions): 
     return { ...command, args: out } as WriteCommand;
   }
 
+  /** Runs `fn` with a fresh change tracker at the writer's current time; the outcome carries what it changed. */
+  function tracked(fn: (at: Now, changes: ChangeTracker) => unknown): WriteOutcome {
+    const changes = new ChangeTracker();
+    const value = fn(clockNow(), changes);
+    return { value, changes: changes.toChangeSet(), counts: changes.counts };
+  }
+
   return {
     storedAgentName: agent,
     withStoredAgentNames,
-    execute(command) {
-      const changes = new ChangeTracker();
-      // Idempotent: the gate already stored the names; a direct caller gets the same rule.
-      const value = run(withStoredAgentNames(command), clockNow(), changes);
-      return { value, changes: changes.toChangeSet(), counts: changes.counts };
-    },
-    reap() {
-      const changes = new ChangeTracker();
-      const value = reap(clockNow(), changes);
-      return { value, changes: changes.toChangeSet(), counts: changes.counts };
-    },
+    // Idempotent: the gate already stored the names; a direct caller gets the same rule.
+    execute: (command) => tracked((at, changes) => run(withStoredAgentNames(command), at, changes)),
+    reap: () => tracked(reap),
     nextLeaseExpiry() {
       const next = s.nextExpiry.get();
       return next === null || next === undefined ? null : Date.parse(next);
