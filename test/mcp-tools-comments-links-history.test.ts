@@ -126,7 +126,7 @@ describe('get_task_history', () => {
       const c = await h.connect();
       const names = (await c.client.listTools()).tools.map((t) => t.name);
       expect(names).toContain('get_task_history');
-      expect(names).toHaveLength(31);
+      expect(names).toHaveLength(36);
       const t = await callOk<{ id: number }>(c.client, 'create_task', { title: 'H', created_by: 'x' });
       await callOk(c.client, 'update_task', { id: t.id, status: 'working', updated_by: 'dev-9' });
       const raw = (await c.client.callTool({
@@ -167,7 +167,7 @@ describe('get_task_history', () => {
       const c = await h.connect();
       const names = (await c.client.listTools()).tools.map((t) => t.name);
       expect(names).not.toContain('get_task_history');
-      expect(names).toHaveLength(30);
+      expect(names).toHaveLength(35);
       await rpcError(c.client.callTool({ name: 'get_task_history', arguments: { task_id: 1 } }), -32602);
     } finally {
       await h.close();

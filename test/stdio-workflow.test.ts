@@ -73,7 +73,7 @@ describe('an agent workflow against the built server over stdio', () => {
 
   it('create, claim, comment, hand off, claim by the other agent, complete; the parent rolls up; the subscriber is told', async () => {
     expect(client.getServerVersion()?.name).toBe('tinytask-mcp');
-    expect((await client.listTools()).tools).toHaveLength(30);
+    expect((await client.listTools()).tools).toHaveLength(35);
 
     const parent = structured<Task>(
       await client.callTool({
