@@ -85,39 +85,16 @@ describe('tinytask-mcp task|queue|agent against a running server', () => {
   }, 120_000);
 
   it('creates, lists, claims, comments, completes and shows tasks', async () => {
+    const asAlice = (more: string) => `--agent alice --assign carol --queue dev ${more}`.trim().split(' ');
     const created = await cli([
-      'task',
-      'create',
-      'Write',
-      'the',
-      'docs',
-      '--agent',
-      'alice',
-      '--assign',
-      'carol',
-      '--queue',
-      'dev',
-      '--priority',
-      '5',
-      '--tag',
-      'docs,api',
-      '--description',
-      'All of them',
+      ...['task', 'create', 'Write', 'the', 'docs'],
+      ...asAlice('--priority 5 --tag docs,api'),
+      ...['--description', 'All of them'],
     ]);
     expect(created).toMatchObject({ code: 0, stderr: '' });
     const id = Number(/^Created task #(\d+): Write the docs\n$/.exec(created.stdout)?.[1]);
     expect(id).toBeGreaterThan(0);
-    await cli([
-      'task',
-      'create',
-      'Lower priority',
-      '--agent',
-      'alice',
-      '--assign',
-      'carol',
-      '--queue',
-      'dev',
-    ]);
+    await cli(['task', 'create', 'Lower priority', ...asAlice('')]);
 
     const list = await cli(['task', 'list', '--queue', 'dev']);
     expect(list.code).toBe(0);
@@ -215,6 +192,21 @@ describe('tinytask-mcp task|queue|agent against a running server', () => {
     const unreachable = await cli(['task', 'list', '--url', `http://127.0.0.1:${closed}`]);
     expect(unreachable.code).toBe(7);
     expect(unreachable.stderr).toMatch(/UNREACHABLE: Cannot reach the server at .*ECONNREFUSED/);
+  }, 120_000);
+
+  it('searches where the server has search_tasks, and says so where it has not', async () => {
+    await cli(['task', 'create', 'Calibrate the flux capacitor', '--agent', 'alice']);
+    const doc = (await (
+      await fetch(`${url}/api/v1/openapi.json`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).json()) as { paths: Record<string, unknown> };
+    const search = await cli(['task', 'search', 'flux']);
+    if ('/api/v1/search' in doc.paths) {
+      expect(search.code, search.stderr).toBe(0);
+      expect(search.stdout).toMatch(/Calibrate the flux capacitor/);
+    } else {
+      expect(search.code).toBe(8);
+      expect(search.stderr).toMatch(/NO_SEARCH: This server has no search/);
+    }
   }, 120_000);
 
   it('keeps the server commands: --help lists both, --version prints the version', async () => {

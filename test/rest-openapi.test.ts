@@ -136,6 +136,8 @@ const CASES: Record<string, Case> = {
   get_my_queue: { ok: () => ({ path: `${v1}/agents/alice/queue?include_description=true` }) },
   signup_for_task: { ok: () => ({ method: 'POST', path: `${v1}/agents/alice/signup` }) },
   board_stats: { ok: () => ({ path: `${v1}/stats` }) },
+  // Served once the search_tasks tool exists (issue 11).
+  search_tasks: { ok: () => ({ path: `${v1}/search?query=Fixture&status=idle,working` }) },
 };
 
 const SUCCESS = new Set(['200', '201']);

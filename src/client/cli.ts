@@ -252,27 +252,33 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   'task search': {
-    usage: 'task search QUERY... [--status S[,S]] [--queue Q] [--assignee A] [--limit N]',
-    summary: 'Find tasks by text in titles, descriptions and comments.',
+    usage:
+      'task search QUERY... [--status S[,S]] [--queue Q] [--assignee A] [--archived] [--limit N] [--cursor C]',
+    summary: 'Find tasks by words in titles, descriptions and comments, best match first.',
     options: {
       status: LIST_OPTIONS.status!,
       queue: LIST_OPTIONS.queue!,
       assignee: LIST_OPTIONS.assignee!,
+      archived: LIST_OPTIONS.archived!,
       limit: LIST_OPTIONS.limit!,
+      cursor: { type: 'string' },
     },
     args: ['query...'],
     async run(ctx) {
       const v = ctx.values;
-      let result: { tasks?: Task[]; results?: Array<{ task?: Task } & Partial<Task>> };
+      let result: { tasks: Array<Task & { snippet?: string }>; next_cursor?: string | null };
       try {
         result = await ctx.api.get('/search', {
           query: ctx.positionals.join(' '),
           status: list(v, 'status'),
           queue_name: str(v, 'queue'),
           assigned_to: str(v, 'assignee'),
+          include_archived: v.archived ? true : undefined,
           limit: intOption(v, 'limit'),
+          cursor: str(v, 'cursor'),
         });
       } catch (err) {
+        // A server without search_tasks has no such route: the front answers its own 404.
         if (err instanceof ApiError && err.status === 404 && err.message.startsWith('Not Found: ')) {
           throw new ApiError(
             'NO_SEARCH',
@@ -281,8 +287,8 @@ const COMMANDS: Record<string, Command> = {
         }
         throw err;
       }
-      const tasks = (result.tasks ?? result.results?.map((r) => (r.task ?? r) as Task) ?? []) as Task[];
-      return { json: result, text: taskTable(tasks, ctx.width) };
+      const more = result.next_cursor ? `(more: --cursor ${result.next_cursor})` : undefined;
+      return { json: result, text: taskTable(result.tasks, ctx.width, more) };
     },
   },
   'queue list': {
