@@ -7,6 +7,7 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import type { Board } from '../core/types.js';
 import { errors as domainErrors, type PlainError } from '../domain/errors.js';
 import { describeIssues } from '../domain/schemas.js';
 import { toolsFor, type ToolAnswer, type ToolDef } from '../tools/index.js';
@@ -95,7 +96,8 @@ function prepareArgs(def: ToolDef, raw: unknown, session: McpSessionContext): un
   }
   const parsed = def.input.safeParse(args, { reportInput: true });
   if (!parsed.success) throw domainErrors.invalidArgument(describeIssues(parsed.error.issues));
-  if (agent !== undefined && def.identity) {
+  // Operators may act as any agent.
+  if (agent !== undefined && !session.operator && def.identity) {
     const data = parsed.data as JsonObject;
     for (const field of def.identity) {
       const given = data[field];
@@ -105,13 +107,21 @@ function prepareArgs(def: ToolDef, raw: unknown, session: McpSessionContext): un
   return parsed.data;
 }
 
+/** Writes from a caller bound to an agent run on its behalf: the writer checks ownership against it. */
+export function actingBoard(board: Board, session: McpSessionContext): Board {
+  return session.agent === undefined
+    ? board
+    : board.actingAs({ agent: session.agent, operator: session.operator === true });
+}
+
 export type ToolOutcome =
   { ok: true; answer: ToolAnswer; seconds: number } | { ok: false; error: PlainError; seconds: number };
 
 /**
  * Runs one tool call the way every front does (MCP `tools/call`, the REST API): identity defaults and checks
  * against the caller's bound agent, input validation, the board operation, metrics and the debug log. Never
- * rejects: a failure comes back as a `PlainError` safe to show to the client.
+ * rejects: a failure comes back as a `PlainError` safe to show to the client. `deps.board` is the board acting for
+ * the caller (`actingBoard`).
  */
 export async function invokeTool(
   deps: McpDeps,
@@ -150,7 +160,9 @@ export function registerTools(
   session: McpSessionContext,
   clientLog: ClientLog,
 ): void {
-  const { board, config, logger } = deps;
+  const { config, logger } = deps;
+  const board = actingBoard(deps.board, session);
+  const acting: McpDeps = { ...deps, board };
   const catalogue = toolCatalogue(board.historyEnabled);
 
   handleRequest(server, ListToolsRequestSchema, async (request) => {
@@ -170,7 +182,7 @@ export function registerTools(
       logger.debug({ tool: name.slice(0, 100) }, 'unknown tool called');
       throw unknownTool(name);
     }
-    const outcome = await invokeTool(deps, def, request.params.arguments, session);
+    const outcome = await invokeTool(acting, def, request.params.arguments, session);
     if (!outcome.ok) {
       const failure = outcome.error;
       clientLog.send(

@@ -9,7 +9,8 @@ import type { WriteHandlers } from './handlers.js';
 export type QueuedItem = { kind: 'write'; id: number; command: WriteCommand } | { kind: 'crash' };
 
 export type WriteReply =
-  { id: number; ok: true; value: unknown; changes: ChangeSet } | { id: number; ok: false; error: PlainError };
+  | { id: number; ok: true; value: unknown; changes: ChangeSet; replayed?: true }
+  | { id: number; ok: false; error: PlainError };
 
 export interface GroupCommitSink {
   /** Called once per batch, after COMMIT (or after the batch failed as a whole), with every write's reply. */
@@ -80,6 +81,7 @@ export class GroupCommitter {
     const replies: WriteReply[] = [];
     try {
       this.begin.run();
+      this.handlers.housekeeping?.();
       for (const item of items) {
         if (item.kind === 'crash') {
           if (this.sink.crash) this.sink.crash();
@@ -89,7 +91,13 @@ export class GroupCommitter {
         try {
           const out = this.handlers.execute(item.command);
           this.release.run();
-          replies.push({ id: item.id, ok: true, value: out.value, changes: out.changes });
+          replies.push({
+            id: item.id,
+            ok: true,
+            value: out.value,
+            changes: out.changes,
+            ...(out.replayed ? { replayed: true as const } : {}),
+          });
         } catch (err) {
           this.rollbackTo.run();
           this.release.run();
