@@ -2,7 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { z } from 'zod';
 import type { HistoryEntry, QueueSummary, Task, TaskDetail } from '../domain/types.js';
 import { ApiClient, ApiError, type ClientErrorCode } from './api.js';
-import { taskSheet, taskTable, queueTable } from './format.js';
+import { taskSheet, taskTable, queueTable, when } from './format.js';
 
 /**
  * `tinytask-mcp task|queue|agent …`: the board from a terminal or a script, over the REST API of a running server.
@@ -207,19 +207,52 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   'task claim': {
-    usage: 'task claim [--agent NAME]',
-    summary: 'Claim the agent’s next task (highest priority, oldest); exit 6 when there is none.',
-    options: AGENT,
+    usage: 'task claim [--agent NAME] [--queue Q] [--task ID] [--lease-seconds N]',
+    summary:
+      'Claim the agent’s next ready task (highest priority, oldest), or unassigned work of a queue; exit 6 when there is none.',
+    options: {
+      ...AGENT,
+      queue: { type: 'string' },
+      task: { type: 'string' },
+      'lease-seconds': { type: 'string' },
+    },
     args: [],
     async run(ctx) {
       const agent = requireAgent(ctx, 'task claim');
-      const result = await ctx.api.post<{ claimed: boolean; task: Task | null; message: string }>(
-        `/agents/${enc(agent)}/signup`,
-      );
-      if (!result.claimed || !result.task) {
-        return { json: result, text: result.message, exit: EXIT_CODES.NOTHING_TO_CLAIM };
+      const v = ctx.values;
+      const body = {
+        queue_name: str(v, 'queue'),
+        task_id: str(v, 'task') === undefined ? undefined : taskId(str(v, 'task')),
+        lease_seconds: intOption(v, 'lease-seconds'),
+      };
+      type Claim = {
+        claimed?: boolean;
+        task: (Task & { lease_expires_at?: string | null }) | null;
+        message?: string;
+      };
+      let result: Claim;
+      try {
+        result = await ctx.api.post<Claim>(`/agents/${enc(agent)}/claim`, body);
+      } catch (err) {
+        // A server without claim_next_task has no such route: claim the TinyTask way (own tasks only).
+        const noRoute =
+          err instanceof ApiError && err.status === 404 && err.message.startsWith('Not Found: ');
+        if (!noRoute) throw err;
+        if (body.queue_name !== undefined || body.task_id !== undefined || body.lease_seconds !== undefined) {
+          throw new ApiError(
+            'FEATURE_DISABLED',
+            'This server has no claim_next_task: --queue, --task and --lease-seconds need it.',
+          );
+        }
+        result = await ctx.api.post<Claim>(`/agents/${enc(agent)}/signup`);
       }
-      return { json: result, text: `Claimed task #${result.task.id}: ${result.task.title}` };
+      const task = result.task;
+      if (!task || result.claimed === false) {
+        const text = result.message ?? `Nothing to claim for ${agent}.`;
+        return { json: result, text, exit: EXIT_CODES.NOTHING_TO_CLAIM };
+      }
+      const lease = task.lease_expires_at ? ` (lease until ${when(task.lease_expires_at)})` : '';
+      return { json: result, text: `Claimed task #${task.id}: ${task.title}${lease}` };
     },
   },
   'task complete': {
