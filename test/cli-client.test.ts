@@ -106,7 +106,11 @@ describe('tinytask-mcp task|queue|agent against a running server', () => {
     expect(lines).toHaveLength(3);
 
     const claim = await cli(['task', 'claim'], { TINYTASK_AGENT: 'carol' });
-    expect(claim).toMatchObject({ code: 0, stdout: `Claimed task #${id}: Write the docs\n` });
+    expect(claim.code, claim.stderr).toBe(0);
+    // With claim_next_task the claim takes a lease, shown with its end.
+    expect(claim.stdout).toMatch(
+      new RegExp(`^Claimed task #${id}: Write the docs( \\(lease until [^)]+\\))?\n$`),
+    );
 
     const comment = await cli(['task', 'comment', String(id), 'Half', 'done', '--agent', 'carol']);
     expect(comment.code).toBe(0);
@@ -206,6 +210,40 @@ describe('tinytask-mcp task|queue|agent against a running server', () => {
     } else {
       expect(search.code).toBe(8);
       expect(search.stderr).toMatch(/NO_SEARCH: This server has no search/);
+    }
+  }, 120_000);
+
+  it('claims unassigned queue work with claim_next_task where the server has it', async () => {
+    const created = await json<{ id: number }>([
+      'task',
+      'create',
+      'Pool work',
+      '--agent',
+      'alice',
+      '--queue',
+      'pool',
+    ]);
+    const doc = (await (
+      await fetch(`${url}/api/v1/openapi.json`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).json()) as { paths: Record<string, unknown> };
+    const claim = await cli([
+      'task',
+      'claim',
+      '--agent',
+      'erin',
+      '--queue',
+      'pool',
+      '--lease-seconds',
+      '600',
+    ]);
+    if ('/api/v1/agents/{agent_name}/claim' in doc.paths) {
+      expect(claim.code, claim.stderr).toBe(0);
+      expect(claim.stdout).toMatch(new RegExp(`^Claimed task #${created.id}: Pool work \\(lease until `));
+      const again = await cli(['task', 'claim', '--agent', 'erin', '--queue', 'pool']);
+      expect(again.code).toBe(6);
+    } else {
+      expect(claim.code).toBe(8);
+      expect(claim.stderr).toMatch(/FEATURE_DISABLED: This server has no claim_next_task/);
     }
   }, 120_000);
 

@@ -28,8 +28,12 @@ interface Fixture {
   queue: string;
   /** The deepest task of a chain too deep for a tree read. */
   deep: number;
+  /** A complete task. */
+  done: number;
   /** Claims `task` for alice (claim_next_task) and answers the lease id. */
   lease(): Promise<string>;
+  /** A lease of `task` that is no longer current (claimed, then released). */
+  staleLease(): Promise<string>;
 }
 
 type Build = (f: Fixture) => ApiRequest | Promise<ApiRequest>;
@@ -149,12 +153,18 @@ const CASES: Record<string, Case> = {
   // Served once the coordination tools exist (issue 10).
   claim_next_task: {
     ok: (f) => ({ method: 'POST', path: `${v1}/agents/alice/claim`, body: { task_id: f.task } }),
+    conflict: (f) => ({ method: 'POST', path: `${v1}/agents/alice/claim`, body: { task_id: f.done } }),
   },
   heartbeat_task: {
     ok: async (f) => ({
       method: 'POST',
       path: `${v1}/tasks/${f.task}/heartbeat`,
       body: { agent_name: 'alice', lease_id: await f.lease() },
+    }),
+    conflict: async (f) => ({
+      method: 'POST',
+      path: `${v1}/tasks/${f.task}/heartbeat`,
+      body: { agent_name: 'alice', lease_id: await f.staleLease() },
     }),
   },
   release_task: {
@@ -163,9 +173,15 @@ const CASES: Record<string, Case> = {
       path: `${v1}/tasks/${f.task}/release`,
       body: { agent_name: 'alice', lease_id: await f.lease(), reason: 'Blocked on review' },
     }),
+    conflict: async (f) => ({
+      method: 'POST',
+      path: `${v1}/tasks/${f.task}/release`,
+      body: { agent_name: 'alice', lease_id: await f.staleLease() },
+    }),
   },
   requeue_task: {
     ok: (f) => ({ method: 'POST', path: `${v1}/tasks/${f.task}/requeue`, body: { reset_attempts: true } }),
+    conflict: (f) => ({ method: 'POST', path: `${v1}/tasks/${f.done}/requeue` }),
   },
   list_ready_tasks: { ok: (f) => ({ path: `${v1}/ready?queue_name=${f.queue}&agent_name=alice` }) },
   // Served once the search_tasks tool exists (issue 11).
@@ -233,7 +249,10 @@ describe('REST API against its OpenAPI document', () => {
     });
     const comment = await b.addComment({ task_id: task.id, content: 'First', created_by: 'alice' });
     const link = await b.addLink({ task_id: task.id, url: 'https://example.com', created_by: 'alice' });
+    // One claim per fixture: later calls answer the same lease while it is current.
+    let current: string | undefined;
     const lease = async () => {
+      if (current) return current;
       const claimed = await checker.call({
         method: 'POST',
         path: `${v1}/agents/alice/claim`,
@@ -241,11 +260,35 @@ describe('REST API against its OpenAPI document', () => {
         body: { task_id: task.id },
       });
       const body = claimed.body as { lease_id?: string; task?: { lease_id?: string } };
-      const id = body.lease_id ?? body.task?.lease_id;
-      if (!id) throw new Error(`claim gave no lease: ${JSON.stringify(body)}`);
+      current = body.lease_id ?? body.task?.lease_id;
+      if (!current) throw new Error(`claim gave no lease: ${JSON.stringify(body)}`);
+      return current;
+    };
+    const staleLease = async () => {
+      const id = await lease();
+      const released = await checker.call({
+        method: 'POST',
+        path: `${v1}/tasks/${task.id}/release`,
+        token: ADMIN,
+        body: { agent_name: 'alice', lease_id: id },
+      });
+      expect(released.status).toBe(200);
+      current = undefined;
       return id;
     };
-    return { task: task.id, other: other.id, comment: comment.id, link: link.id, queue, deep, lease };
+    const done = await b.createTask({ title: 'Done', created_by: 'alice', assigned_to: 'alice' });
+    await b.updateTask({ id: done.id, status: 'complete' });
+    return {
+      task: task.id,
+      other: other.id,
+      comment: comment.id,
+      link: link.id,
+      queue,
+      deep,
+      done: done.id,
+      lease,
+      staleLease,
+    };
   }
 
   const missingFixture = (): Fixture => ({
@@ -255,7 +298,9 @@ describe('REST API against its OpenAPI document', () => {
     link: MISSING,
     queue: 'none',
     deep: MISSING,
+    done: MISSING,
     lease: () => Promise.resolve('no-such-lease'),
+    staleLease: () => Promise.resolve('no-such-lease'),
   });
 
   function withQuery(path: string, extra: string): string {
