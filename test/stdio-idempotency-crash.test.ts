@@ -14,6 +14,7 @@ import { CLI, ensureBuilt, ROOT } from './stdio-support.js';
  */
 
 interface Server {
+  log: string[];
   client: Client;
   transport: StdioClientTransport;
   exited: Promise<void>;
@@ -25,8 +26,11 @@ async function startServer(dbPath: string): Promise<Server> {
     args: [CLI],
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', TINYTASK_MODE: 'stdio', TINYTASK_DB_PATH: dbPath },
-    stderr: 'ignore',
+    stderr: 'pipe',
   });
+  // The server's log, for the failure message if it dies on its own.
+  const log: string[] = [];
+  transport.stderr?.on('data', (chunk: Buffer) => log.push(chunk.toString('utf8')));
   const exited = new Promise<void>((resolve) => {
     transport.onclose = () => resolve();
   });
@@ -34,7 +38,7 @@ async function startServer(dbPath: string): Promise<Server> {
   client.onerror = () => undefined;
   // The client keeps an onclose set before connect() and calls it first.
   await client.connect(transport);
-  return { client, transport, exited };
+  return { log, client, transport, exited };
 }
 
 interface Call {
@@ -124,7 +128,9 @@ describe('kill -9 during idempotent writes (built server, stdio)', () => {
     for (const [key, id] of answered) if (key.startsWith('create-')) expect(ids.has(id), key).toBe(true);
 
     // Retry every key, as agents whose answers were lost would.
-    const retried = await Promise.all(calls.map((c) => call(second.client, c)));
+    const retried = await Promise.all(calls.map((c) => call(second.client, c))).catch((err: unknown) => {
+      throw new Error(`${String(err)}\n${second.log.join('')}`);
+    });
     calls.forEach((c, i) => {
       const before = answered.get(c.key);
       if (before !== undefined) expect(retried[i]!.id, c.key).toBe(before);
