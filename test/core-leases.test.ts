@@ -139,37 +139,22 @@ describe.each(MODES)('leases ($mode)', ({ inline }) => {
     );
     expect(lost).toContain('"bob"');
     expect(lost).toContain('reclaimed');
-    await expectCode(
-      t.board.heartbeatTask({ task_id: task.id, agent_name: 'alice', lease_id: alice.lease_id! }),
-      'LEASE_LOST',
-    );
-    await expectCode(
-      t.board.addComment({
-        task_id: task.id,
-        content: 'done!',
-        created_by: 'alice',
-        lease_id: alice.lease_id!,
-      }),
-      'LEASE_LOST',
-    );
-    await expectCode(
-      t.board.addLink({ task_id: task.id, url: 'x', lease_id: alice.lease_id! }),
-      'LEASE_LOST',
-    );
-    await expectCode(
-      t.board.moveTask({
-        task_id: task.id,
-        current_agent: 'bob',
-        new_agent: 'carol',
-        comment: 'yours',
-        lease_id: alice.lease_id!,
-      }),
-      'LEASE_LOST',
-    );
-    await expectCode(
-      t.board.releaseTask({ task_id: task.id, agent_name: 'alice', lease_id: alice.lease_id! }),
-      'LEASE_LOST',
-    );
+    const stale = alice.lease_id!;
+    const staleWrites = [
+      () => t.board.heartbeatTask({ task_id: task.id, agent_name: 'alice', lease_id: stale }),
+      () => t.board.addComment({ task_id: task.id, content: 'done!', created_by: 'alice', lease_id: stale }),
+      () => t.board.addLink({ task_id: task.id, url: 'x', lease_id: stale }),
+      () =>
+        t.board.moveTask({
+          task_id: task.id,
+          current_agent: 'bob',
+          new_agent: 'carol',
+          comment: 'yours',
+          lease_id: stale,
+        }),
+      () => t.board.releaseTask({ task_id: task.id, agent_name: 'alice', lease_id: stale }),
+    ];
+    for (const write of staleWrites) await expectCode(write(), 'LEASE_LOST');
     // A guessed lease fails the same way; bob's own lease still works.
     await expectCode(
       t.board.heartbeatTask({ task_id: task.id, agent_name: 'bob', lease_id: 'guess' }),

@@ -22,13 +22,12 @@ function claimAnswer(task: Task | null, nothing: string): ToolAnswer {
   if (task === null) {
     return {
       structured: { claimed: false, task: null, lease_id: null, lease_expires_at: null, message: nothing },
-      text: nothing,
     };
   }
   const message =
     task.lease_id === null
       ? `Task #${task.id} claimed and set to working status`
-      : `Task #${task.id} claimed and set to working status; lease ${task.lease_id} until ${task.lease_expires_at}`;
+      : `Task #${task.id} claimed and set to working status; heartbeat before ${task.lease_expires_at}`;
   return {
     structured: {
       claimed: true,

@@ -853,17 +853,16 @@ export function createWriteHandlers(db: Connection, opts: WriteHandlerOptions): 
     return { ms, now: new Date(ms).toISOString() };
   }
 
+  /** Runs `fn` with a fresh change tracker at the writer's current time; the outcome carries what it changed. */
+  function tracked(fn: (at: Now, changes: ChangeTracker) => unknown): WriteOutcome {
+    const changes = new ChangeTracker();
+    const value = fn(clockNow(), changes);
+    return { value, changes: changes.toChangeSet(), counts: changes.counts };
+  }
+
   return {
-    execute(command) {
-      const changes = new ChangeTracker();
-      const value = run(command, clockNow(), changes);
-      return { value, changes: changes.toChangeSet(), counts: changes.counts };
-    },
-    reap() {
-      const changes = new ChangeTracker();
-      const value = reap(clockNow(), changes);
-      return { value, changes: changes.toChangeSet(), counts: changes.counts };
-    },
+    execute: (command) => tracked((at, changes) => run(command, at, changes)),
+    reap: () => tracked(reap),
     nextLeaseExpiry() {
       const next = s.nextExpiry.get();
       return next === null || next === undefined ? null : Date.parse(next);

@@ -96,16 +96,6 @@ function start(): void {
         committer.enqueue({ kind: 'write', id: req.id, command: req.command });
         return;
       case 'clock':
-        if (!options.allowFaultInjection) {
-          post({
-            kind: 'error',
-            id: req.id,
-            error: errors.featureDisabled('Fault injection is not enabled.').toPlain(),
-          });
-          return;
-        }
-        core.moveClock(req.id, req);
-        return;
       case 'crash':
         if (!options.allowFaultInjection) {
           post({
@@ -113,9 +103,11 @@ function start(): void {
             id: req.id,
             error: errors.featureDisabled('Fault injection is not enabled.').toPlain(),
           });
-          return;
+        } else if (req.kind === 'clock') {
+          core.moveClock(req.id, req);
+        } else {
+          committer.enqueue({ kind: 'crash' });
         }
-        committer.enqueue({ kind: 'crash' });
         return;
       default:
         try {
