@@ -14,6 +14,7 @@ export const ERROR_CODES = {
   BLOCKED: 'The task still has open blockers, so it cannot be started or completed yet.',
   LEASE_LOST:
     'The lease presented is no longer the task’s current lease: it expired, was released, or the task was reclaimed.',
+  UNAUTHORIZED: 'The HTTP request carries no bearer token, or one the server does not know.',
   FORBIDDEN:
     'The bearer token may not do this: it is bound to another agent than the call names, or the task, comment or link belongs to another agent.',
   IDEMPOTENCY_CONFLICT:

@@ -7,9 +7,10 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import type { Board } from '../core/types.js';
 import { errors as domainErrors, type PlainError } from '../domain/errors.js';
 import { agentKey, argumentNames, describeIssues } from '../domain/schemas.js';
-import { toolsFor, type ToolContext, type ToolDef } from '../tools/index.js';
+import { toolsFor, type ToolAnswer, type ToolContext, type ToolDef } from '../tools/index.js';
 import { toolsAllowed, type ToolsetChoice, type ToolsetName } from '../tools/toolsets.js';
 import {
   forbiddenIdentity,
@@ -298,6 +299,54 @@ function toolContext(extra: Extra, sessionEnd: AbortSignal, logger: McpDeps['log
   return { ctx, release: () => detach() };
 }
 
+/** Writes from a caller bound to an agent run on its behalf: the writer checks ownership against it. */
+export function actingBoard(board: Board, session: McpSessionContext): Board {
+  return session.agent === undefined
+    ? board
+    : board.actingAs({ agent: session.agent, operator: session.operator === true });
+}
+
+export type ToolOutcome =
+  { ok: true; answer: ToolAnswer; seconds: number } | { ok: false; error: PlainError; seconds: number };
+
+/**
+ * Runs one tool call the way every front does (MCP `tools/call`, the REST API): identity defaults and checks
+ * against the caller's bound agent, input validation, the board operation, metrics and the debug log. Never
+ * rejects: a failure comes back as a `PlainError` safe to show to the client. `deps.board` is the board acting for
+ * the caller (`actingBoard`).
+ */
+export async function invokeTool(
+  deps: McpDeps,
+  def: ToolDef,
+  rawArgs: unknown,
+  session: McpSessionContext,
+  ctx: ToolContext,
+): Promise<ToolOutcome> {
+  const { board, logger, metrics } = deps;
+  const name = def.name;
+  const started = performance.now();
+  let result: { ok: true; answer: ToolAnswer } | { ok: false; error: PlainError };
+  try {
+    const args = prepareArgs(def, rawArgs, session);
+    result = { ok: true, answer: await def.run(board, args as never, ctx) };
+  } catch (err) {
+    result = { ok: false, error: toClientError(err, logger, { tool: name }) };
+  }
+  const seconds = (performance.now() - started) / 1000;
+  metrics.toolLatency.observe(seconds, { tool: name });
+  if (!result.ok) {
+    metrics.toolCalls.inc({ tool: name, outcome: 'error', code: result.error.code });
+    logger.debug(
+      { tool: name, durationMs: seconds * 1000, code: result.error.code, agent: session.agent },
+      'tool call failed',
+    );
+  } else {
+    metrics.toolCalls.inc({ tool: name, outcome: 'ok' });
+    logger.debug({ tool: name, durationMs: seconds * 1000, agent: session.agent }, 'tool call');
+  }
+  return { ...result, seconds };
+}
+
 export function registerTools(
   server: Server,
   deps: McpDeps,
@@ -305,12 +354,9 @@ export function registerTools(
   clientLog: ClientLog,
   sessionEnd: AbortSignal,
 ): void {
-  const { config, logger, metrics } = deps;
-  // Writes from a session bound to an agent run on its behalf: the writer checks ownership against it.
-  const board =
-    session.agent === undefined
-      ? deps.board
-      : deps.board.actingAs({ agent: session.agent, operator: session.operator === true });
+  const { config, logger } = deps;
+  const board = actingBoard(deps.board, session);
+  const acting: McpDeps = { ...deps, board };
   const choices = sessionToolsetChoices(config.toolsets, session);
   const catalogue = toolCatalogue(board.historyEnabled, choices);
 
@@ -332,45 +378,26 @@ export function registerTools(
       logger.debug({ tool: name.slice(0, 100), outsideToolsets: !!elsewhere }, 'unknown tool called');
       throw elsewhere ? toolOutsideToolsets(elsewhere, choices) : unknownTool(name);
     }
-    const started = performance.now();
-    let result: CallToolResult;
-    let failure: PlainError | undefined;
     const { ctx, release } = toolContext(extra, sessionEnd, logger);
-    try {
-      const args = prepareArgs(def, request.params.arguments, session);
-      const answer = await def.run(board, args as never, ctx);
-      result = {
-        content: [{ type: 'text', text: answer.text ?? JSON.stringify(answer.structured) }],
-        structuredContent: answer.structured,
-      };
-    } catch (err) {
-      failure = toClientError(err, logger, { tool: name });
-      result = toolErrorResult(failure);
-    } finally {
-      release();
-    }
-    const seconds = (performance.now() - started) / 1000;
-    metrics.toolLatency.observe(seconds, { tool: name });
-    if (failure) {
-      metrics.toolCalls.inc({ tool: name, outcome: 'error', code: failure.code });
-      logger.debug(
-        { tool: name, durationMs: seconds * 1000, code: failure.code, agent: session.agent },
-        'tool call failed',
-      );
+    const outcome = await invokeTool(acting, def, request.params.arguments, session, ctx).finally(release);
+    if (!outcome.ok) {
+      const failure = outcome.error;
       clientLog.send(
         failure.code === 'INTERNAL' ? 'error' : 'warning',
         { event: 'tool_error', tool: name, code: failure.code, message: failure.message },
         extra.requestId,
       );
-    } else {
-      metrics.toolCalls.inc({ tool: name, outcome: 'ok' });
-      logger.debug({ tool: name, durationMs: seconds * 1000, agent: session.agent }, 'tool call');
-      clientLog.send(
-        def.annotations.readOnlyHint ? 'debug' : 'info',
-        { event: 'tool_call', tool: name, durationMs: Math.round(seconds * 1e6) / 1e3 },
-        extra.requestId,
-      );
+      return toolErrorResult(failure);
     }
-    return result;
+    clientLog.send(
+      def.annotations.readOnlyHint ? 'debug' : 'info',
+      { event: 'tool_call', tool: name, durationMs: Math.round(outcome.seconds * 1e6) / 1e3 },
+      extra.requestId,
+    );
+    const answer = outcome.answer;
+    return {
+      content: [{ type: 'text', text: answer.text ?? JSON.stringify(answer.structured) }],
+      structuredContent: answer.structured,
+    };
   });
 }
