@@ -1,11 +1,14 @@
-// Copies the non-TypeScript files the compiled server reads at run time (SQL migrations) next to the
-// compiled code, so `dist/` is self-contained for `npm pack` and the container image.
+// Copies the non-TypeScript files the compiled server reads at run time next to the compiled code, so `dist/` is
+// self-contained for `npm pack` and the container image: the SQL migrations and the live board's files (src/web,
+// served as they are: the board has no build step).
 import { cpSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const from = join(root, 'src', 'db', 'migrations');
-const to = join(root, 'dist', 'db', 'migrations');
-mkdirSync(to, { recursive: true });
-cpSync(from, to, { recursive: true, filter: (p) => !p.endsWith('.ts') });
+for (const dir of [join('db', 'migrations'), 'web']) {
+  const from = join(root, 'src', dir);
+  const to = join(root, 'dist', dir);
+  mkdirSync(to, { recursive: true });
+  cpSync(from, to, { recursive: true, filter: (p) => !p.endsWith('.ts') });
+}
