@@ -11,6 +11,7 @@ import { errors as domainErrors, type PlainError } from '../domain/errors.js';
 import { describeIssues } from '../domain/schemas.js';
 import { toolsFor, type ToolDef } from '../tools/index.js';
 import { toolErrorShape } from '../tools/shapes.js';
+import { BOARD_APP_TOOL_META, BOARD_APP_TOOLS } from './app.js';
 import { forbiddenIdentity, toClientError, toolErrorResult, unknownTool } from './errors.js';
 import { handleRequest } from './requests.js';
 import type { ClientLog } from './logging.js';
@@ -58,6 +59,8 @@ export function toolDescriptor(def: ToolDef): Tool {
     inputSchema: inputJsonSchema(def),
     outputSchema: outputJsonSchema(def),
     annotations: { title: def.title, ...def.annotations, openWorldHint: false },
+    // Hosts that render MCP Apps may show the live board with this tool's results.
+    ...(BOARD_APP_TOOLS.has(def.name) ? { _meta: { ...BOARD_APP_TOOL_META } } : {}),
   };
 }
 

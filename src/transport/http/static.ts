@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { WEB_DIR } from '../../assets.js';
 import { type HttpContext, send } from './adapter.js';
 
 /**
@@ -10,7 +10,6 @@ import { type HttpContext, send } from './adapter.js';
  * and a strict Content-Security-Policy. `/` is the page; every other file is under `/board/`.
  */
 
-export const WEB_DIR = fileURLToPath(new URL('../../web/', import.meta.url));
 export const BOARD_ASSET_PREFIX = '/board/';
 
 const TYPES: Record<string, string> = {
