@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   CONFLICT: 'The request is well formed but the current state of the board does not allow it.',
   NOT_ASSIGNEE: 'The agent named as the current assignee is not the task’s assignee.',
   CYCLE: 'The change would make a task its own ancestor or its own blocker, directly or through others.',
+  UNAUTHORIZED: 'The HTTP request carries no bearer token, or one the server does not know.',
   FORBIDDEN: 'The bearer token is bound to another agent than the one the call acts as.',
   FEATURE_DISABLED: 'The operation needs a feature that this server has switched off.',
   OVERLOADED: 'The writer queue is full; nothing was written. Retry after a short back-off.',

@@ -9,7 +9,7 @@ import {
 import { z } from 'zod';
 import { errors as domainErrors, type PlainError } from '../domain/errors.js';
 import { describeIssues } from '../domain/schemas.js';
-import { toolsFor, type ToolDef } from '../tools/index.js';
+import { toolsFor, type ToolAnswer, type ToolDef } from '../tools/index.js';
 import { toolErrorShape } from '../tools/shapes.js';
 import { BOARD_APP_TOOL_META, BOARD_APP_TOOLS } from './app.js';
 import { forbiddenIdentity, toClientError, toolErrorResult, unknownTool } from './errors.js';
@@ -108,13 +108,52 @@ function prepareArgs(def: ToolDef, raw: unknown, session: McpSessionContext): un
   return parsed.data;
 }
 
+export type ToolOutcome =
+  { ok: true; answer: ToolAnswer; seconds: number } | { ok: false; error: PlainError; seconds: number };
+
+/**
+ * Runs one tool call the way every front does (MCP `tools/call`, the REST API): identity defaults and checks
+ * against the caller's bound agent, input validation, the board operation, metrics and the debug log. Never
+ * rejects: a failure comes back as a `PlainError` safe to show to the client.
+ */
+export async function invokeTool(
+  deps: McpDeps,
+  def: ToolDef,
+  rawArgs: unknown,
+  session: McpSessionContext,
+): Promise<ToolOutcome> {
+  const { board, logger, metrics } = deps;
+  const name = def.name;
+  const started = performance.now();
+  let result: { ok: true; answer: ToolAnswer } | { ok: false; error: PlainError };
+  try {
+    const args = prepareArgs(def, rawArgs, session);
+    result = { ok: true, answer: await def.run(board, args as never) };
+  } catch (err) {
+    result = { ok: false, error: toClientError(err, logger, { tool: name }) };
+  }
+  const seconds = (performance.now() - started) / 1000;
+  metrics.toolLatency.observe(seconds, { tool: name });
+  if (!result.ok) {
+    metrics.toolCalls.inc({ tool: name, outcome: 'error', code: result.error.code });
+    logger.debug(
+      { tool: name, durationMs: seconds * 1000, code: result.error.code, agent: session.agent },
+      'tool call failed',
+    );
+  } else {
+    metrics.toolCalls.inc({ tool: name, outcome: 'ok' });
+    logger.debug({ tool: name, durationMs: seconds * 1000, agent: session.agent }, 'tool call');
+  }
+  return { ...result, seconds };
+}
+
 export function registerTools(
   server: Server,
   deps: McpDeps,
   session: McpSessionContext,
   clientLog: ClientLog,
 ): void {
-  const { board, config, logger, metrics } = deps;
+  const { board, config, logger } = deps;
   const catalogue = toolCatalogue(board.historyEnabled);
 
   handleRequest(server, ListToolsRequestSchema, async (request) => {
@@ -134,42 +173,25 @@ export function registerTools(
       logger.debug({ tool: name.slice(0, 100) }, 'unknown tool called');
       throw unknownTool(name);
     }
-    const started = performance.now();
-    let result: CallToolResult;
-    let failure: PlainError | undefined;
-    try {
-      const args = prepareArgs(def, request.params.arguments, session);
-      const answer = await def.run(board, args as never);
-      result = {
-        content: [{ type: 'text', text: answer.text ?? JSON.stringify(answer.structured) }],
-        structuredContent: answer.structured,
-      };
-    } catch (err) {
-      failure = toClientError(err, logger, { tool: name });
-      result = toolErrorResult(failure);
-    }
-    const seconds = (performance.now() - started) / 1000;
-    metrics.toolLatency.observe(seconds, { tool: name });
-    if (failure) {
-      metrics.toolCalls.inc({ tool: name, outcome: 'error', code: failure.code });
-      logger.debug(
-        { tool: name, durationMs: seconds * 1000, code: failure.code, agent: session.agent },
-        'tool call failed',
-      );
+    const outcome = await invokeTool(deps, def, request.params.arguments, session);
+    if (!outcome.ok) {
+      const failure = outcome.error;
       clientLog.send(
         failure.code === 'INTERNAL' ? 'error' : 'warning',
         { event: 'tool_error', tool: name, code: failure.code, message: failure.message },
         extra.requestId,
       );
-    } else {
-      metrics.toolCalls.inc({ tool: name, outcome: 'ok' });
-      logger.debug({ tool: name, durationMs: seconds * 1000, agent: session.agent }, 'tool call');
-      clientLog.send(
-        def.annotations.readOnlyHint ? 'debug' : 'info',
-        { event: 'tool_call', tool: name, durationMs: Math.round(seconds * 1e6) / 1e3 },
-        extra.requestId,
-      );
+      return toolErrorResult(failure);
     }
-    return result;
+    clientLog.send(
+      def.annotations.readOnlyHint ? 'debug' : 'info',
+      { event: 'tool_call', tool: name, durationMs: Math.round(outcome.seconds * 1e6) / 1e3 },
+      extra.requestId,
+    );
+    const answer = outcome.answer;
+    return {
+      content: [{ type: 'text', text: answer.text ?? JSON.stringify(answer.structured) }],
+      structuredContent: answer.structured,
+    };
   });
 }

@@ -139,15 +139,23 @@ export const deleteShape = z.looseObject({
   message: z.string().describe('What was deleted'),
 });
 
-/** The error envelope every tool can answer with (`isError: true`). */
-export const toolErrorShape = z.strictObject({
-  error: z
-    .strictObject({
-      code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]).describe('Stable error code'),
-      message: z.string().describe('What went wrong and what to change'),
-    })
-    .describe('Present only when the call failed (isError: true)'),
-});
+/** The error envelope `{error: {code, message}}` with `code` one of `codes`. */
+export function errorEnvelopeShape(codes: readonly ErrorCode[], when: string): z.ZodType {
+  return z.strictObject({
+    error: z
+      .strictObject({
+        code: z.enum(codes as [ErrorCode, ...ErrorCode[]]).describe('Stable error code'),
+        message: z.string().describe('What went wrong and what to change'),
+      })
+      .describe(when),
+  });
+}
+
+/** The error envelope every tool can answer with (`isError: true`); UNAUTHORIZED is an HTTP-level refusal only. */
+export const toolErrorShape = errorEnvelopeShape(
+  (Object.keys(ERROR_CODES) as ErrorCode[]).filter((code) => code !== 'UNAUTHORIZED'),
+  'Present only when the call failed (isError: true)',
+);
 
 export const pageFields = {
   count: z.number().int().describe('Tasks in this answer'),

@@ -1,5 +1,5 @@
-import type { McpDeps } from '../../mcp/types.js';
 import { SERVER_INFO } from '../../mcp/server.js';
+import type { McpDeps } from '../../mcp/types.js';
 import {
   type BodyResult,
   captureRequest,
@@ -14,6 +14,9 @@ import type { HttpEnv } from './env.js';
 import { HealthChecker, handleHealth, handleLiveness, handleReady } from './health.js';
 import { openSseSession, postSseMessage } from './legacy-sse.js';
 import { RuntimeMetrics } from './metrics.js';
+import { handleRest, resolveRest, sendRestRefusal } from './rest/handler.js';
+import { openApiDocument } from './rest/openapi.js';
+import { REST_PREFIX } from './rest/routes.js';
 import {
   CORS_ALLOW_HEADERS,
   type Credential,
@@ -60,7 +63,16 @@ interface Route {
   longLived?: (method: string) => boolean;
   /** Answers errors with a JSON-RPC body (MCP routes). */
   jsonRpc: boolean;
+  /** Answers errors found before the handler its own way (the REST API's `{error: {code, message}}`). */
+  refuse?: (ctx: HttpContext, status: number, message: string, headers: HeaderList) => void;
   handler: Handler;
+}
+
+/** The route serving a request and, when its path exists, the methods it accepts and its label for metrics. */
+interface Resolved {
+  route: Route;
+  methods?: string[];
+  label?: string;
 }
 
 function delay(ms: number): Promise<void> {
@@ -174,6 +186,37 @@ export async function startHttpServer(deps: McpDeps, opts: HttpServerOptions = {
       ]),
   });
 
+  // The REST API: every path under REST_PREFIX, routed by its own table (rest/routes.ts).
+  const restRoute: Route = {
+    methods: [],
+    auth: true,
+    probe: false,
+    jsonRpc: false,
+    refuse: sendRestRefusal,
+    handler: (ctx, credential, body) => handleRest(ctx, env, credential, body),
+  };
+  const openApi: Route = {
+    methods: ['GET'],
+    auth: true,
+    probe: false,
+    jsonRpc: false,
+    refuse: sendRestRefusal,
+    handler: (ctx) => sendJson(ctx, 200, openApiDocument(SERVER_INFO.version)),
+  };
+  const isRestPath = (path: string) => path === REST_PREFIX || path.startsWith(`${REST_PREFIX}/`);
+
+  /** The route of a path; a REST path no row matches still gets the REST route (its 404 is a REST error). */
+  function resolve(ctx: HttpContext): Resolved | undefined {
+    const exact = routes.get(ctx.path);
+    if (exact) return { route: exact, methods: exact.methods, label: ctx.path };
+    if (ctx.path === `${REST_PREFIX}/openapi.json`) {
+      return { route: openApi, methods: openApi.methods, label: ctx.path };
+    }
+    if (!isRestPath(ctx.path)) return undefined;
+    const rest = resolveRest(ctx.method, ctx.path);
+    return rest ? { route: restRoute, methods: rest.methods, label: rest.label } : { route: restRoute };
+  }
+
   function fail(
     ctx: HttpContext,
     route: Route | undefined,
@@ -181,7 +224,8 @@ export async function startHttpServer(deps: McpDeps, opts: HttpServerOptions = {
     message: string,
     headers: HeaderList = [],
   ): void {
-    if (route?.jsonRpc) sendJsonRpcError(ctx, status, -32000, message, headers);
+    if (route?.refuse) route.refuse(ctx, status, message, headers);
+    else if (route?.jsonRpc) sendJsonRpcError(ctx, status, -32000, message, headers);
     else sendJson(ctx, status, { error: message }, headers);
   }
 
@@ -189,9 +233,9 @@ export async function startHttpServer(deps: McpDeps, opts: HttpServerOptions = {
     logger.error({ err, method: ctx.method, path: ctx.path }, 'HTTP request failed');
     if (ctx.aborted || ctx.finished) return;
     if (!ctx.started) {
-      const route = routes.get(ctx.path);
+      const route = resolve(ctx)?.route;
       if (route?.jsonRpc) sendJsonRpcError(ctx, 500, -32603, 'Internal error');
-      else sendJson(ctx, 500, { error: 'Internal error' });
+      else fail(ctx, route, 500, 'Internal error');
     } else {
       ctx.finished = true;
       ctx.res.close();
@@ -200,16 +244,16 @@ export async function startHttpServer(deps: McpDeps, opts: HttpServerOptions = {
 
   /** Synchronous part of every request: copy, check, start reading the body, hand over to the route. */
   function dispatch(ctx: HttpContext): void {
-    const route = routes.get(ctx.path);
-    ctx.route = route ? ctx.path : 'other';
+    const resolved = resolve(ctx);
+    ctx.route = resolved?.label ?? 'other';
     ctx.onStatus = (status) => metrics.httpRequests.inc({ route: ctx.route, status: String(status) });
 
-    if (!route?.probe) {
+    if (!resolved?.route.probe) {
       const host = ctx.header('host');
       if (!policy.hostAllowed(host)) {
         fail(
           ctx,
-          route,
+          resolved?.route,
           403,
           `Forbidden: Host ${JSON.stringify(host ?? '')} is not allowed (TINYTASK_ALLOWED_HOSTS)`,
         );
@@ -219,7 +263,7 @@ export async function startHttpServer(deps: McpDeps, opts: HttpServerOptions = {
       if (!policy.originAllowed(origin)) {
         fail(
           ctx,
-          route,
+          resolved?.route,
           403,
           `Forbidden: Origin ${JSON.stringify(origin)} is not allowed (TINYTASK_ALLOWED_ORIGINS)`,
         );
@@ -227,11 +271,12 @@ export async function startHttpServer(deps: McpDeps, opts: HttpServerOptions = {
       }
       ctx.extraHeaders = policy.corsHeaders(origin);
     }
-    if (!route) {
-      sendJson(ctx, 404, { error: `Not Found: ${ctx.path}` });
+    if (!resolved?.methods) {
+      fail(ctx, resolved?.route, 404, `Not Found: ${ctx.path}`);
       return;
     }
-    const allow = [...route.methods, 'OPTIONS'].join(', ');
+    const { route, methods } = resolved;
+    const allow = [...methods, 'OPTIONS'].join(', ');
     if (ctx.method === 'OPTIONS') {
       const headers: HeaderList = [['Allow', allow]];
       if (ctx.extraHeaders.length > 0) {
@@ -244,8 +289,8 @@ export async function startHttpServer(deps: McpDeps, opts: HttpServerOptions = {
       send(ctx, 204, headers);
       return;
     }
-    if (!route.methods.includes(ctx.method)) {
-      fail(ctx, route, 405, `Method Not Allowed: ${ctx.path} accepts ${route.methods.join(', ')}`, [
+    if (!methods.includes(ctx.method)) {
+      fail(ctx, route, 405, `Method Not Allowed: ${ctx.path} accepts ${methods.join(', ')}`, [
         ['Allow', allow],
       ]);
       return;
@@ -264,7 +309,10 @@ export async function startHttpServer(deps: McpDeps, opts: HttpServerOptions = {
       fail(ctx, route, 503, 'Service Unavailable: the server is shutting down', [['Retry-After', '5']]);
       return;
     }
-    const body = ctx.method === 'POST' ? readBody(ctx, config.maxBodyBytes) : undefined;
+    const body =
+      ctx.method === 'POST' || ctx.method === 'PUT' || ctx.method === 'PATCH'
+        ? readBody(ctx, config.maxBodyBytes)
+        : undefined;
     const work = (async () => route.handler(ctx, credential, body))().catch((err: unknown) =>
       onError(ctx, err),
     );
