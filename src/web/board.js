@@ -639,10 +639,14 @@
         if (seq !== loadSeq) return;
         showError('');
         state.tasks = {};
-        page.tasks.forEach(function (t) {
+        var kept = page.tasks.filter(function (t) {
+          return matches(t, state.filters);
+        });
+        kept.forEach(function (t) {
           state.tasks[t.id] = t;
         });
-        state.total = page.total;
+        // With tag or text filters the server's total counts tasks the page then left out.
+        state.total = state.filters.tag || state.filters.text ? kept.length : page.total;
         render();
       }, handleError);
     }

@@ -40,22 +40,16 @@
       },
       setToken: function () {},
       listTasks: function (filters) {
-        var args = { limit: LIST_LIMIT };
-        if (filters.agent) args.assigned_to = filters.agent;
-        if (filters.queue) args.queue_name = filters.queue;
-        return call('list_tasks', args).then(function (body) {
-          var page = window.TinyTaskSources.normalizePage(body);
-          // list_tasks filters by agent and queue; tag and text are applied here.
-          var tasks = page.tasks.filter(function (t) {
-            return window.TinyTaskBoard.matches(t, {
-              agent: '',
-              queue: '',
-              tag: filters.tag,
-              text: filters.text,
-            });
-          });
-          return { tasks: tasks, total: filters.tag || filters.text ? tasks.length : page.total };
-        });
+        var sources = window.TinyTaskSources;
+        return Promise.all(
+          sources.STATUSES.map(function (status) {
+            var args = { status: status, limit: LIST_LIMIT };
+            if (filters.agent) args.assigned_to = filters.agent;
+            if (filters.queue) args.queue_name = filters.queue;
+            if (filters.text) args.include_description = true;
+            return call('list_tasks', args).then(sources.normalizePage);
+          }),
+        ).then(sources.mergePages);
       },
       getTask: function (id) {
         return call('get_task', { id: id }).catch(function () {
@@ -66,7 +60,7 @@
         if (!hasHistory) return Promise.resolve(null);
         return call('get_task_history', { task_id: id }).then(
           function (body) {
-            return (body && (body.history || body.entries)) || [];
+            return (body && body.history) || [];
           },
           function () {
             hasHistory = false;
@@ -77,7 +71,7 @@
       listQueues: function () {
         return call('list_queues', {}).then(function (body) {
           return ((body && body.queues) || []).map(function (q) {
-            return typeof q === 'string' ? q : q.queue_name;
+            return q.queue_name;
           });
         });
       },

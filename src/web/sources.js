@@ -2,7 +2,7 @@
 // API + WebSocket) and inside a chat client as an MCP App (the server's tools, called through the host):
 //
 //   hello()                  -> { agent, role, operator, history }
-//   listTasks(filters)       -> { tasks, total }         filters: { agent, queue, tag, text }
+//   listTasks(filters)       -> { tasks, total }   filters by agent and queue (the page applies tag and text)
 //   getTask(id)              -> task detail or null (comments, links, lease, attempts)
 //   getHistory(id)           -> history entries, or null when the server keeps none
 //   listQueues()             -> queue names
@@ -18,6 +18,7 @@
   var BEARER_PREFIX = 'tinytask.bearer.';
   /** Most tasks the board shows per view; the header says when there are more. */
   var LIST_LIMIT = 500;
+  var STATUSES = ['idle', 'working', 'complete'];
 
   function AuthError(message) {
     this.name = 'AuthError';
@@ -98,27 +99,33 @@
       hello: function () {
         return Promise.resolve(helloInfo);
       },
+      // One request per status, so a pile of completed tasks cannot crowd the open ones out. Agent and queue are
+      // filtered by the server; tag and text by the page (list_tasks has no such filters).
       listTasks: function (filters) {
-        var params = {
-          limit: LIST_LIMIT,
-          assigned_to: filters.agent,
-          queue_name: filters.queue,
-          tag: filters.tag,
-        };
-        if (filters.text) {
-          params.q = filters.text;
-          return request('GET', '/api/v1/search' + query(params)).then(normalizePage);
-        }
-        return request('GET', '/api/v1/tasks' + query(params)).then(normalizePage);
+        return Promise.all(
+          STATUSES.map(function (status) {
+            return request(
+              'GET',
+              '/api/v1/tasks' +
+                query({
+                  status: status,
+                  assigned_to: filters.agent,
+                  queue_name: filters.queue,
+                  include_description: filters.text ? 'true' : '',
+                  limit: LIST_LIMIT,
+                }),
+            ).then(normalizePage);
+          }),
+        ).then(mergePages);
       },
       getTask: function (id) {
         return request('GET', '/api/v1/tasks/' + encodeURIComponent(id));
       },
       getHistory: function (id) {
+        if (helloInfo && helloInfo.history === false) return Promise.resolve(null);
         return request('GET', '/api/v1/tasks/' + encodeURIComponent(id) + '/history').then(
           function (body) {
-            if (!body) return null;
-            return Array.isArray(body) ? body : body.history || body.entries || [];
+            return body ? body.history || [] : null;
           },
           function () {
             return null;
@@ -127,9 +134,8 @@
       },
       listQueues: function () {
         return request('GET', '/api/v1/queues').then(function (body) {
-          var list = Array.isArray(body) ? body : (body && body.queues) || [];
-          return list.map(function (q) {
-            return typeof q === 'string' ? q : q.queue_name;
+          return ((body && body.queues) || []).map(function (q) {
+            return q.queue_name;
           });
         });
       },
@@ -204,16 +210,25 @@
   }
 
   function normalizePage(body) {
-    if (!body) return { tasks: [], total: 0 };
-    if (Array.isArray(body)) return { tasks: body, total: body.length };
-    var tasks = body.tasks || body.items || body.results || [];
-    return { tasks: tasks, total: typeof body.total === 'number' ? body.total : tasks.length };
+    var tasks = (body && body.tasks) || [];
+    return { tasks: tasks, total: body && typeof body.total === 'number' ? body.total : tasks.length };
+  }
+
+  function mergePages(pages) {
+    return pages.reduce(
+      function (all, p) {
+        return { tasks: all.tasks.concat(p.tasks), total: all.total + p.total };
+      },
+      { tasks: [], total: 0 },
+    );
   }
 
   window.TinyTaskSources = {
     rest: restSource,
     AuthError: AuthError,
     normalizePage: normalizePage,
+    mergePages: mergePages,
+    STATUSES: STATUSES,
     LIST_LIMIT: LIST_LIMIT,
   };
 })();
