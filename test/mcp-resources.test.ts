@@ -85,6 +85,7 @@ describe('resources over MCP', () => {
       'queue://list',
       'tasks://active',
       'tasks://archived',
+      'ui://tinytask/board.html',
       `task://${ids.parent}`,
       `task://${ids.child}`,
       `task://${ids.grandchild}`,

@@ -41,8 +41,7 @@ export const BOARD_APP_RESOURCE: Resource = {
   uri: BOARD_APP_URI,
   name: 'board-app',
   title: 'TinyTask board',
-  description:
-    'The live task board (columns by status, filters, task detail, stuck work) as an MCP App for hosts that render ui:// resources.',
+  description: 'The live board as an MCP App: HTML for hosts that render ui:// resources.',
   mimeType: RESOURCE_MIME_TYPE,
   _meta: RESOURCE_UI_META,
 };

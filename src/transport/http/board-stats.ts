@@ -67,7 +67,10 @@ export class BoardStatsFeed {
     /** Task counts (the metrics module's one-second cache); undefined when the read pool cannot answer. */
     private readonly taskStats: () => Promise<BoardStats | undefined>,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    // The first page opened soon after start still sees rates (since start, until the window fills).
+    this.samples.push(this.sample());
+  }
 
   private sample(): Sample {
     const s = this.board.stats();
