@@ -19,6 +19,8 @@ export const TOOLS_DOC_PATH = fileURLToPath(new URL('../docs/tools.md', import.m
 
 /** Errors any tool can answer with, whatever it does. */
 const COMMON_ERRORS = ['INVALID_ARGUMENT', 'OVERLOADED', 'UNAVAILABLE', 'INTERNAL'] as const;
+/** Errors every tool that writes can answer with (idempotency keys, ownership). */
+const WRITE_ERRORS = ['FORBIDDEN', 'IDEMPOTENCY_CONFLICT'] as const;
 
 function typeOf(schema: Json): string {
   if (Array.isArray(schema.anyOf)) {
@@ -91,9 +93,30 @@ function renderMarkdown(): string {
   for (const code of COMMON_ERRORS) push(`- \`${code}\`: ${ERROR_CODES[code]}`);
   push(
     '',
+    '## Safe retries: `idempotency_key`',
+    '',
+    'Every tool that writes takes an optional `idempotency_key` (at most 200 characters; a UUID is a good choice).',
+    'When a call times out or its answer is lost, send it again with the same key and the same arguments: if the',
+    'first call was applied, the answer is the first call’s answer and nothing is written again; if it was not,',
+    'the call runs now. The same key with other arguments (or another tool) fails with `IDEMPOTENCY_CONFLICT`. Keys',
+    'are stored in the same transaction as the write, so a crash never keeps one without the other, and are',
+    'remembered for `TINYTASK_IDEMPOTENCY_TTL` seconds (default one day). With per-agent tokens each agent has its',
+    'own keys; otherwise all callers share one key space, so make keys unique (a UUID). A call that failed stores',
+    'no key: retrying it runs it again. Use a new key for every new change.',
+    '',
+    '## Agents, tokens and ownership',
+    '',
     'When the HTTP bearer token is bound to an agent (`TINYTASK_AUTH_TOKENS_FILE`), agent-identity arguments',
     '(`created_by`, `agent_name`, `current_agent`, `updated_by`) must name that agent, or the call fails with',
-    '`FORBIDDEN`; optional `created_by` and `updated_by` default to it.',
+    '`FORBIDDEN`; optional `created_by` and `updated_by` default to it. Such an agent may also change, hand off,',
+    'archive or delete only tasks it created or that are assigned to it, and edit, move or delete only its own',
+    'comments and links; anything else fails with `FORBIDDEN`, naming whose it is. Anyone may create tasks, comment',
+    'on or add links to any task, and claim a task nobody is assigned to (`update_task` with `assigned_to` set to',
+    'yourself, optionally with `status`). Creating a subtask needs the parent to be yours. `clear_queue` is for',
+    'operators only. Operator tokens (`"role": "operator"`) may act as any agent and change anything. Without',
+    'per-agent tokens (stdio, a shared `TINYTASK_AUTH_TOKEN`, no auth) there are no such checks.',
+    '',
+    `Error codes every tool that writes can answer with: ${WRITE_ERRORS.map((c) => `\`${c}\``).join(', ')}.`,
     '',
     '## Tools',
     '',
@@ -132,8 +155,8 @@ function renderMarkdown(): string {
     const output = descriptor.outputSchema as Json;
     const fields = Object.keys((output.properties ?? {}) as Json).filter((f) => f !== 'error');
     push(`**Result:** ${def.resultDoc} Fields: ${fields.map((f) => `\`${f}\``).join(', ')}.`, '');
-    const codes =
-      def.errors.length > 0 ? def.errors.map((c) => `\`${c}\``).join(', ') : 'none besides the common ones';
+    const own = [...new Set([...def.errors, ...(def.annotations.readOnlyHint ? [] : WRITE_ERRORS)])];
+    const codes = own.length > 0 ? own.map((c) => `\`${c}\``).join(', ') : 'none besides the common ones';
     push(`**Errors:** ${codes}.`, '');
   }
 

@@ -151,7 +151,12 @@ export const SETTINGS = {
   TINYTASK_AUTH_TOKENS_FILE: {
     schema: z.string(),
     default: '',
-    doc: 'Path of a JSON file `{"<token>": "<agent name>", ...}`. Each token is accepted and binds its requests to that agent: agent-name arguments that name another agent are refused with `FORBIDDEN`.',
+    doc: 'Path of a JSON file mapping each token to its agent: `{"<token>": "<agent name>"}` or `{"<token>": {"agent": "<name>", "role": "agent" | "operator"}}`. Each token binds its requests to that agent: agent-name arguments naming another agent are refused with `FORBIDDEN`, and the agent may change or delete only tasks it created or that are assigned to it, and its own comments and links. Operator tokens may do anything.',
+  },
+  TINYTASK_IDEMPOTENCY_TTL: {
+    schema: int('TINYTASK_IDEMPOTENCY_TTL', 1, 365 * 24 * 3600),
+    default: '86400',
+    doc: 'Seconds an `idempotency_key` is remembered after its write: a repeat within this time answers the first result and writes nothing. Expired keys are deleted by the writer.',
   },
   TINYTASK_SHUTDOWN_TIMEOUT: {
     schema: int('TINYTASK_SHUTDOWN_TIMEOUT', 0, 600_000),
@@ -191,6 +196,7 @@ export interface Config {
   authTokensFile: string | undefined;
   shutdownTimeoutMs: number;
   pageSize: number;
+  idempotencyTtlSeconds: number;
   /** Warnings found while parsing (e.g. deprecated values), logged once the logger exists. */
   warnings: string[];
 }
@@ -262,6 +268,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authTokensFile,
     shutdownTimeoutMs: values.TINYTASK_SHUTDOWN_TIMEOUT as number,
     pageSize: values.TINYTASK_PAGE_SIZE as number,
+    idempotencyTtlSeconds: values.TINYTASK_IDEMPOTENCY_TTL as number,
     warnings,
   };
 }

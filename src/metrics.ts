@@ -198,6 +198,8 @@ export interface ServerMetrics {
   writerBatchSize: Histogram;
   /** HTTP requests by `route` and `status`. */
   httpRequests: Counter;
+  /** Writes answered from their idempotency key (a retry; nothing written), by `tool`. */
+  idempotentReplays: Counter;
 }
 
 export const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024] as const;
@@ -217,5 +219,9 @@ export function createServerMetrics(): ServerMetrics {
       BATCH_SIZE_BUCKETS,
     ),
     httpRequests: registry.counter('tinytask_http_requests_total', 'HTTP requests by route and status code.'),
+    idempotentReplays: registry.counter(
+      'tinytask_idempotent_replays_total',
+      'Writes answered from their idempotency key (retries that wrote nothing), by tool.',
+    ),
   };
 }

@@ -135,8 +135,8 @@ describe('the live board page in headless Chromium', () => {
         created_by: 'alice',
       },
     });
-    const card = await page.waitForSelector(`[data-task-id="${task.id}"]`);
-    await card!.click();
+    // A locator retries when a live re-render replaces the card between finding it and clicking it.
+    await page.locator(`[data-task-id="${task.id}"]`).click();
     await page.waitForFunction(
       () =>
         document.querySelector('[data-testid="comments"]')?.textContent.includes('the parser is next') ??

@@ -107,13 +107,14 @@ describe('the tool surface', () => {
   const withHistory = toolCatalogue(true).descriptors;
   const withoutHistory = toolCatalogue(false).descriptors;
 
-  it('has exactly TinyTask’s 30 tools with TinyTask’s argument names, plus get_task_history with history on', () => {
+  it('has exactly TinyTask’s 30 tools with TinyTask’s argument names (plus idempotency_key on every write), plus get_task_history with history on', () => {
     expect(withoutHistory.map((t) => t.name).sort()).toEqual(Object.keys(TINYTASK_ARGUMENTS).sort());
     expect(withHistory.map((t) => t.name).sort()).toEqual(
       [...Object.keys(TINYTASK_ARGUMENTS), 'get_task_history'].sort(),
     );
     for (const tool of withHistory) {
-      const expected = tool.name === 'get_task_history' ? ['task_id'] : TINYTASK_ARGUMENTS[tool.name]!;
+      const tinytask = tool.name === 'get_task_history' ? ['task_id'] : TINYTASK_ARGUMENTS[tool.name]!;
+      const expected = tool.annotations?.readOnlyHint ? tinytask : [...tinytask, 'idempotency_key'];
       expect(Object.keys(tool.inputSchema.properties ?? {}).sort(), tool.name).toEqual([...expected].sort());
     }
     for (const [name, required] of Object.entries(REQUIRED)) {

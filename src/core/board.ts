@@ -3,12 +3,15 @@ import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import type { Config } from '../config.js';
 import { backupDatabase } from '../db/backup.js';
+import { toolNameOf, WRITE_COMMAND_NAMES } from '../db/commands.js';
 import type {
   BatchStats,
+  Caller,
   ReadQueries,
   ReadQueryName,
   WriteCommandName,
   WriteCommands,
+  WriteContext,
 } from '../db/protocol.js';
 import { InlineReaders, ReaderPool, type Readers } from '../db/readers/pool.js';
 import { InlineWriter, WriterClient, type Writer } from '../db/writer/client.js';
@@ -17,7 +20,8 @@ import { agentName, describeIssues, LIMITS, parseInput, type Schemas } from '../
 import type { ChangeSet } from '../domain/types.js';
 import type { Logger } from '../logger.js';
 import type { ServerMetrics } from '../metrics.js';
-import type { Board, BoardEvents, BoardHealth, BoardStatsSnapshot } from './types.js';
+import type { Board, BoardEvents, BoardHealth, BoardStatsSnapshot, BoardWrites } from './types.js';
+import { parseWriteInput } from './write-inputs.js';
 
 export interface CreateBoardOptions {
   config: Config;
@@ -44,29 +48,6 @@ export interface CoreBoard extends Board {
   /** Runs a checkpoint now; answers SQLite's (busy, log, checkpointed) frame counts. */
   checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): Promise<{ busy: number; log: number; checkpointed: number }>;
 }
-
-/** Which input schema validates each write. */
-const WRITE_SCHEMAS = {
-  createTask: 'createTask',
-  createSubtask: 'createSubtask',
-  updateTask: 'updateTask',
-  deleteTask: 'taskId',
-  archiveTask: 'taskId',
-  moveSubtask: 'moveSubtask',
-  signupForTask: 'signupForTask',
-  moveTask: 'moveTask',
-  addTaskToQueue: 'addTaskToQueue',
-  removeTaskFromQueue: 'removeTaskFromQueue',
-  moveTaskToQueue: 'moveTaskToQueue',
-  clearQueue: 'queueName',
-  addComment: 'addComment',
-  updateComment: 'updateComment',
-  deleteComment: 'commentId',
-  moveComment: 'moveComment',
-  addLink: 'addLink',
-  updateLink: 'updateLink',
-  deleteLink: 'linkId',
-} as const satisfies Record<WriteCommandName, keyof Schemas>;
 
 const completion = z.strictObject({
   prefix: z
@@ -123,7 +104,13 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
   const emitter = new EventEmitter();
   emitter.setMaxListeners(0);
   const log = logger.child({ component: 'board' });
-  const counters = { writesTotal: 0, writesFailed: 0, batchesTotal: 0, lastBatchSize: 0 };
+  const counters = {
+    writesTotal: 0,
+    writesFailed: 0,
+    batchesTotal: 0,
+    lastBatchSize: 0,
+    idempotentReplays: 0,
+  };
 
   const writerEvents = {
     batch(stats: BatchStats) {
@@ -143,6 +130,7 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
     traceSql: config.logLevel === 'trace',
     allowFaultInjection: opts.allowFaultInjection === true,
     queueLimit: config.writeQueueLimit,
+    idempotencyTtlSeconds: config.idempotencyTtlSeconds,
   };
   const writer: Writer = opts.inline
     ? new InlineWriter(writerOptions, writerEvents)
@@ -173,11 +161,24 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
   async function write<K extends WriteCommandName>(
     type: K,
     input: unknown,
+    caller: Caller | undefined,
   ): Promise<WriteCommands[K]['result']> {
-    const args = parseInput(WRITE_SCHEMAS[type], input);
+    const { args, idempotencyKey } = parseWriteInput(type, input);
+    const context: WriteContext = {
+      ...(caller ? { caller } : {}),
+      ...(idempotencyKey !== undefined ? { idempotencyKey } : {}),
+    };
     counters.writesTotal += 1;
     try {
-      const answer = await writer.write({ type, args } as never);
+      const answer = await writer.write({
+        type,
+        args,
+        ...(context.caller || context.idempotencyKey !== undefined ? { context } : {}),
+      } as never);
+      if (answer.replayed) {
+        counters.idempotentReplays += 1;
+        metrics?.idempotentReplays.inc({ tool: toolNameOf(type) });
+      }
       if (hasChanges(answer.changes)) emitter.emit('change', answer.changes);
       return answer.value as WriteCommands[K]['result'];
     } catch (err) {
@@ -190,12 +191,12 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
     return readers.read(op, args as ReadQueries[K]['args']);
   }
 
-  const writes = Object.fromEntries(
-    (Object.keys(WRITE_SCHEMAS) as WriteCommandName[]).map((name) => [
-      name,
-      (input: unknown) => write(name, input),
-    ]),
-  ) as { [K in WriteCommandName]: (input: unknown) => Promise<WriteCommands[K]['result']> };
+  /** The write operations, run on behalf of `caller` (undefined: not bound to an agent, no ownership checks). */
+  const writesFor = (caller: Caller | undefined): BoardWrites =>
+    Object.fromEntries(
+      WRITE_COMMAND_NAMES.map((name) => [name, (input: unknown) => write(name, input, caller)]),
+    ) as BoardWrites;
+  const writes = writesFor(undefined);
 
   const reads = Object.fromEntries(
     (Object.keys(READ_SCHEMAS) as Array<keyof typeof READ_SCHEMAS>).map((name) => [
@@ -245,6 +246,10 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
     ...reads,
     ...internalReads,
     historyEnabled: config.enableHistory,
+    actingAs(caller: Caller): Board {
+      // Reads, events and upkeep are shared; only the writes carry the caller.
+      return { ...board, ...writesFor({ agent: caller.agent, operator: caller.operator }) };
+    },
     on<E extends keyof BoardEvents>(event: E, listener: BoardEvents[E]) {
       emitter.on(event, listener);
       return board;
@@ -266,6 +271,7 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
         writesOverloaded: writer.writesOverloaded,
         batchesTotal: counters.batchesTotal,
         lastBatchSize: counters.lastBatchSize,
+        idempotentReplays: counters.idempotentReplays,
         writerRestarts: writer.restarts,
         readsTotal: readers.readsTotal,
         readThreads: readers.threads,

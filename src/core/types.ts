@@ -1,5 +1,6 @@
 import type {
   BatchStats,
+  Caller,
   ReadQueries,
   ReadQueryName,
   WriteCommandName,
@@ -36,6 +37,8 @@ export interface BoardStatsSnapshot {
   writesOverloaded: number;
   batchesTotal: number;
   lastBatchSize: number;
+  /** Writes answered from their idempotency key (nothing written). */
+  idempotentReplays: number;
   /** Sizes of recent batches (for a histogram), oldest first; the board keeps a bounded window. */
   writerRestarts: number;
   readsTotal: number;
@@ -54,6 +57,11 @@ export interface BoardEvents {
 
 export interface Board extends BoardWrites, BoardReads {
   readonly historyEnabled: boolean;
+  /**
+   * The same board whose writes run on behalf of `caller` (an agent bound by a per-agent token): the writer checks
+   * them against ownership (src/db/commands.ts) and scopes their idempotency keys to that agent.
+   */
+  actingAs(caller: Caller): Board;
   on<E extends keyof BoardEvents>(event: E, listener: BoardEvents[E]): this;
   off<E extends keyof BoardEvents>(event: E, listener: BoardEvents[E]): this;
   /** Writer ping (a real write transaction) and a reader ping; never rejects. */

@@ -80,8 +80,26 @@ export interface WriteCommands {
 
 export type WriteCommandName = keyof WriteCommands;
 
+/** Who runs a write, as the transport authenticated it. */
+export interface Caller {
+  /** The agent a per-agent bearer token is bound to. */
+  agent: string;
+  /** Operator tokens may change anything; other agents only what they own (src/db/commands.ts). */
+  operator: boolean;
+}
+
+/**
+ * What travels with a write besides its arguments. Both parts are optional: a write without a caller is not
+ * checked for ownership (stdio, shared token, no auth); a write without a key is not idempotent.
+ */
+export interface WriteContext {
+  caller?: Caller;
+  /** The call's `idempotency_key`; scoped to `caller.agent` (or to unbound callers as a group). */
+  idempotencyKey?: string;
+}
+
 export type WriteCommand = {
-  [K in WriteCommandName]: { type: K; args: WriteCommands[K]['args'] };
+  [K in WriteCommandName]: { type: K; args: WriteCommands[K]['args']; context?: WriteContext };
 }[WriteCommandName];
 
 export type WriteResult<K extends WriteCommandName> = WriteCommands[K]['result'];
@@ -95,6 +113,8 @@ export interface WriterOptions {
   traceSql: boolean;
   /** Tests only: accept the `crash` request, which kills the thread in the middle of a batch. */
   allowFaultInjection?: boolean;
+  /** How long an idempotency key is remembered (TINYTASK_IDEMPOTENCY_TTL). */
+  idempotencyTtlSeconds: number;
 }
 
 export type WriterRequest =
@@ -119,7 +139,8 @@ export interface BatchStats {
 
 export type WriterResponse =
   | { kind: 'ready'; schemaVersion: number }
-  | { kind: 'ok'; id: number; value: unknown; changes?: ChangeSet }
+  /** `replayed`: the answer was stored under the write's idempotency key; nothing was written this time. */
+  | { kind: 'ok'; id: number; value: unknown; changes?: ChangeSet; replayed?: true }
   | { kind: 'error'; id: number; error: PlainError }
   /** Sent after every committed batch, for metrics. */
   | { kind: 'batch'; stats: BatchStats }

@@ -11,7 +11,10 @@ export const ERROR_CODES = {
   NOT_ASSIGNEE: 'The agent named as the current assignee is not the task’s assignee.',
   CYCLE: 'The change would make a task its own ancestor or its own blocker, directly or through others.',
   UNAUTHORIZED: 'The HTTP request carries no bearer token, or one the server does not know.',
-  FORBIDDEN: 'The bearer token is bound to another agent than the one the call acts as.',
+  FORBIDDEN:
+    'The bearer token may not do this: it is bound to another agent than the call names, or the task, comment or link belongs to another agent.',
+  IDEMPOTENCY_CONFLICT:
+    'The idempotency_key was already used by this agent for a different write (other tool or other arguments).',
   FEATURE_DISABLED: 'The operation needs a feature that this server has switched off.',
   OVERLOADED: 'The writer queue is full; nothing was written. Retry after a short back-off.',
   UNAVAILABLE:
@@ -86,6 +89,7 @@ export const errors = {
     ),
   cycle: (message: string) => new TaskBoardError('CYCLE', message),
   forbidden: (message: string) => new TaskBoardError('FORBIDDEN', message),
+  idempotencyConflict: (message: string) => new TaskBoardError('IDEMPOTENCY_CONFLICT', message),
   featureDisabled: (message: string) => new TaskBoardError('FEATURE_DISABLED', message),
   overloaded: (limit: number) =>
     new TaskBoardError(

@@ -7,6 +7,7 @@ import {
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
+import type { Board } from '../core/types.js';
 import { errors as domainErrors, type PlainError } from '../domain/errors.js';
 import { describeIssues } from '../domain/schemas.js';
 import { toolsFor, type ToolAnswer, type ToolDef } from '../tools/index.js';
@@ -98,7 +99,8 @@ function prepareArgs(def: ToolDef, raw: unknown, session: McpSessionContext): un
   }
   const parsed = def.input.safeParse(args, { reportInput: true });
   if (!parsed.success) throw domainErrors.invalidArgument(describeIssues(parsed.error.issues));
-  if (agent !== undefined && def.identity) {
+  // Operators may act as any agent.
+  if (agent !== undefined && !session.operator && def.identity) {
     const data = parsed.data as JsonObject;
     for (const field of def.identity) {
       const given = data[field];
@@ -106,6 +108,13 @@ function prepareArgs(def: ToolDef, raw: unknown, session: McpSessionContext): un
     }
   }
   return parsed.data;
+}
+
+/** The board as the session's caller: writes of a session bound to an agent carry it (ownership checks). */
+export function boardFor(board: Board, session: McpSessionContext): Board {
+  return session.agent === undefined
+    ? board
+    : board.actingAs({ agent: session.agent, operator: session.operator === true });
 }
 
 export type ToolOutcome =
@@ -121,8 +130,9 @@ export async function invokeTool(
   def: ToolDef,
   rawArgs: unknown,
   session: McpSessionContext,
+  board: Board = boardFor(deps.board, session),
 ): Promise<ToolOutcome> {
-  const { board, logger, metrics } = deps;
+  const { logger, metrics } = deps;
   const name = def.name;
   const started = performance.now();
   let result: { ok: true; answer: ToolAnswer } | { ok: false; error: PlainError };
@@ -153,7 +163,9 @@ export function registerTools(
   session: McpSessionContext,
   clientLog: ClientLog,
 ): void {
-  const { board, config, logger } = deps;
+  const { config, logger } = deps;
+  // Writes from a session bound to an agent run on its behalf: the writer checks ownership against it.
+  const board = boardFor(deps.board, session);
   const catalogue = toolCatalogue(board.historyEnabled);
 
   handleRequest(server, ListToolsRequestSchema, async (request) => {
@@ -173,7 +185,7 @@ export function registerTools(
       logger.debug({ tool: name.slice(0, 100) }, 'unknown tool called');
       throw unknownTool(name);
     }
-    const outcome = await invokeTool(deps, def, request.params.arguments, session);
+    const outcome = await invokeTool(deps, def, request.params.arguments, session, board);
     if (!outcome.ok) {
       const failure = outcome.error;
       clientLog.send(

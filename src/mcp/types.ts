@@ -13,6 +13,11 @@ export interface McpDeps {
 
 /** Per-session facts the transport knows. */
 export interface McpSessionContext {
-  /** Agent bound by the auth token, if any: agent-identity arguments must name it. */
+  /**
+   * Agent bound by the auth token, if any: agent-identity arguments must name it, and the board's writes run on
+   * its behalf (ownership checks, idempotency keys scoped to it).
+   */
   agent?: string;
+  /** The token is an operator token: it may act as any agent and change anything. */
+  operator?: boolean;
 }

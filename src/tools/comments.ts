@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { schemas } from '../domain/schemas.js';
 import { commentShape, deleteShape } from './shapes.js';
+import { writeInputs } from '../core/write-inputs.js';
 import { defineTool, type ToolDef } from './types.js';
 
 /** Comment tools: the running conversation on a task (progress notes, questions, hand-off context). */
@@ -11,7 +12,7 @@ export const commentTools: ToolDef[] = [
     description:
       'Add a comment to a task: progress, findings, questions or decisions that the next agent on the task should ' +
       'read. Sign it with created_by.',
-    input: schemas.addComment,
+    input: writeInputs.addComment,
     output: commentShape,
     resultDoc: 'The created comment.',
     errors: ['NOT_FOUND', 'FORBIDDEN'],
@@ -27,7 +28,7 @@ export const commentTools: ToolDef[] = [
     description:
       'Replace the text of an existing comment, e.g. to correct a mistake or add a missing detail. To add news, ' +
       'post a new comment with add_comment instead, so the history stays readable.',
-    input: schemas.updateComment,
+    input: writeInputs.updateComment,
     output: commentShape,
     resultDoc: 'The comment after the change.',
     errors: ['NOT_FOUND'],
@@ -41,7 +42,7 @@ export const commentTools: ToolDef[] = [
     description:
       'Delete a comment for good, e.g. one posted by mistake or holding something that must not stay. This cannot ' +
       'be undone; to correct a comment, use update_comment.',
-    input: schemas.commentId,
+    input: writeInputs.deleteComment,
     output: deleteShape,
     resultDoc: '`{ success: true, id, message }`.',
     errors: ['NOT_FOUND'],
@@ -94,7 +95,7 @@ export const commentTools: ToolDef[] = [
     description:
       'Move a comment to another task, e.g. when it was posted on the wrong one or belongs to a subtask. The ' +
       'comment keeps its author and text.',
-    input: schemas.moveComment,
+    input: writeInputs.moveComment,
     output: commentShape,
     resultDoc: 'The comment on its new task.',
     errors: ['NOT_FOUND'],

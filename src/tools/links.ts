@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { schemas } from '../domain/schemas.js';
 import { deleteShape, linkShape } from './shapes.js';
+import { writeInputs } from '../core/write-inputs.js';
 import { defineTool, type ToolDef } from './types.js';
 
 /** Link tools: references to the artifacts of a task (pull requests, documents, files, builds). */
@@ -11,7 +12,7 @@ export const linkTools: ToolDef[] = [
     description:
       'Attach a link to a task: a URL, file path or other reference to an artifact you produced or used (pull ' +
       'request, design document, log), with a short description, so the next agent can find it.',
-    input: schemas.addLink,
+    input: writeInputs.addLink,
     output: linkShape,
     resultDoc: 'The created link.',
     errors: ['NOT_FOUND', 'FORBIDDEN'],
@@ -27,7 +28,7 @@ export const linkTools: ToolDef[] = [
     description:
       'Change the URL or the description of a link, e.g. when an artifact moved or a pull request was replaced. ' +
       'Only the fields you pass change.',
-    input: schemas.updateLink,
+    input: writeInputs.updateLink,
     output: linkShape,
     resultDoc: 'The link after the change.',
     errors: ['NOT_FOUND'],
@@ -39,7 +40,7 @@ export const linkTools: ToolDef[] = [
     name: 'delete_link',
     title: 'Delete link',
     description: 'Delete a link for good, e.g. one that points to the wrong artifact. This cannot be undone.',
-    input: schemas.linkId,
+    input: writeInputs.deleteLink,
     output: deleteShape,
     resultDoc: '`{ success: true, id, message }`.',
     errors: ['NOT_FOUND'],

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { schemas } from '../domain/schemas.js';
 import { pageFields, queueStatsShape, queueSummaryShape, taskShape } from './shapes.js';
+import { writeInputs } from '../core/write-inputs.js';
 import { defineTool, type ToolDef } from './types.js';
 
 /** Queue tools: team queues (dev, product, qa, ...) that group tasks independently of who is assigned. */
@@ -45,7 +46,7 @@ export const queueTools: ToolDef[] = [
     description:
       'Put a task in a team queue (dev, product, qa, ...), replacing the queue it was in, so the team sees it in ' +
       'get_queue_tasks and get_queue_stats.',
-    input: schemas.addTaskToQueue,
+    input: writeInputs.addTaskToQueue,
     output: taskShape,
     resultDoc: 'The task with its new `queue_name`.',
     errors: ['NOT_FOUND'],
@@ -59,7 +60,7 @@ export const queueTools: ToolDef[] = [
     description:
       'Take a task out of its team queue, e.g. when no team should pick it up any more. The task itself and its ' +
       'assignee are kept.',
-    input: schemas.removeTaskFromQueue,
+    input: writeInputs.removeTaskFromQueue,
     output: taskShape,
     resultDoc: 'The task with `queue_name: null`.',
     errors: ['NOT_FOUND'],
@@ -73,7 +74,7 @@ export const queueTools: ToolDef[] = [
     description:
       'Move a task to another team queue, e.g. from dev to qa when development is done. The assignee is unchanged; ' +
       'use move_task to hand it to a specific agent.',
-    input: schemas.moveTaskToQueue,
+    input: writeInputs.moveTaskToQueue,
     output: taskShape,
     resultDoc: 'The task with its new `queue_name`.',
     errors: ['NOT_FOUND'],
@@ -113,7 +114,7 @@ export const queueTools: ToolDef[] = [
     description:
       'Take every unarchived task out of a queue (their queue_name becomes null). Deletes nothing, but the queue ' +
       'grouping is lost; use it when a queue is retired.',
-    input: schemas.queueName,
+    input: writeInputs.clearQueue,
     output: z.looseObject({
       queue_name: z.string().describe('The queue'),
       tasks_cleared: z.number().int().describe('Tasks taken out of the queue'),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { schemas } from '../domain/schemas.js';
 import { taskShape, taskTreeShape } from './shapes.js';
+import { writeInputs } from '../core/write-inputs.js';
 import { defineTool, type ToolDef } from './types.js';
 
 /** Subtask tools: break work down and see it as a tree. A parent's status rolls up from its subtasks. */
@@ -12,7 +13,7 @@ export const subtaskTools: ToolDef[] = [
       'Create a subtask under an existing task, to break work into parts that different agents can claim. It joins ' +
       'the parent’s queue unless you give one. The parent’s status then rolls up from its subtasks: all complete → ' +
       'complete, any working → working, else idle.',
-    input: schemas.createSubtask,
+    input: writeInputs.createSubtask,
     output: taskShape,
     resultDoc: 'The created subtask.',
     errors: ['NOT_FOUND', 'FORBIDDEN'],
@@ -72,7 +73,7 @@ export const subtaskTools: ToolDef[] = [
     description:
       'Move a task under another parent, or make it top-level (omit new_parent_id or pass null). Moves that would ' +
       'make a task its own ancestor are refused. Both the old and the new parent’s statuses roll up again.',
-    input: schemas.moveSubtask,
+    input: writeInputs.moveSubtask,
     output: taskShape,
     resultDoc:
       'The moved task. The text block keeps TinyTask’s wording: `Task #<id> moved to parent #<parent>` (or `moved to ' +

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { schemas } from '../domain/schemas.js';
 import { deleteShape, pageFields, taskDetailShape, taskShape } from './shapes.js';
+import { writeInputs } from '../core/write-inputs.js';
 import { defineTool, type ToolDef } from './types.js';
 
 /** Task tools: create, read, change, list, claim and hand off tasks. */
@@ -13,7 +14,7 @@ export const taskTools: ToolDef[] = [
       'title, your own name as created_by, and assigned_to for the agent who should do it (or queue_name for a team ' +
       'queue). Pass parent_task_id to create it as a subtask, blocked_by_task_id when it must wait for another task. ' +
       'Returns the created task with its id.',
-    input: schemas.createTask,
+    input: writeInputs.createTask,
     output: taskShape,
     resultDoc: 'The created task.',
     errors: ['NOT_FOUND', 'FORBIDDEN'],
@@ -29,7 +30,7 @@ export const taskTools: ToolDef[] = [
       'Change fields of an existing task: status (idle, working, complete), title, description, assignee, priority, ' +
       'tags, parent, queue or blocker. Only the fields you pass change. Mark your work done with status "complete"; ' +
       'pass blocked_by_task_id: null to unblock. To hand a task to another agent with a note, prefer move_task.',
-    input: schemas.updateTask,
+    input: writeInputs.updateTask,
     output: taskShape,
     resultDoc: 'The task after the change.',
     errors: ['NOT_FOUND', 'CYCLE', 'FORBIDDEN'],
@@ -59,7 +60,7 @@ export const taskTools: ToolDef[] = [
     description:
       'Delete a task for good, with its comments, links and subtasks. This cannot be undone: to take a finished ' +
       'task off the board but keep its record, use archive_task instead.',
-    input: schemas.taskId,
+    input: writeInputs.deleteTask,
     output: deleteShape,
     resultDoc: '`{ success: true, id, message }`.',
     errors: ['NOT_FOUND'],
@@ -78,7 +79,7 @@ export const taskTools: ToolDef[] = [
     description:
       'Archive a task: it leaves queues, lists and claims but keeps its record, comments and links (list_tasks with ' +
       'include_archived shows it). Use it to tidy up finished work.',
-    input: schemas.taskId,
+    input: writeInputs.archiveTask,
     output: taskShape,
     resultDoc: 'The archived task (`archived_at` set). Archiving an archived task changes nothing.',
     errors: ['NOT_FOUND'],
@@ -142,7 +143,7 @@ export const taskTools: ToolDef[] = [
       'Claim your next task: atomically picks your highest-priority, oldest idle task that is neither archived nor ' +
       'blocked, marks it working and returns it. Exactly one agent wins each task however many claim at once. When ' +
       'nothing can be claimed the answer says so (not an error): check again later or look at list_tasks.',
-    input: schemas.signupForTask,
+    input: writeInputs.signupForTask,
     output: z.looseObject({
       claimed: z.boolean().describe('Whether a task was claimed'),
       task: taskShape.nullable().describe('The claimed task (now working), or null'),
@@ -175,7 +176,7 @@ export const taskTools: ToolDef[] = [
       'Hand a task to another agent with a comment, in one step: checks that current_agent is the assignee, sets the ' +
       'task idle for the new agent, records the previous assignee and adds your hand-off comment. Use it when your ' +
       'part is done and someone else continues; say in the comment what was done and what is left.',
-    input: schemas.moveTask,
+    input: writeInputs.moveTask,
     output: taskShape,
     resultDoc: 'The task after the hand-off (assigned to `new_agent`, idle).',
     errors: ['NOT_FOUND', 'NOT_ASSIGNEE', 'CONFLICT', 'FORBIDDEN'],

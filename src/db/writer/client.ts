@@ -6,11 +6,13 @@ import { migrate } from '../migrate.js';
 import type { BatchStats, WriteCommand, WriterOptions, WriterRequest, WriterResponse } from '../protocol.js';
 import { workerExecArgv, workerModule, type WorkerModule } from '../worker-url.js';
 import { CheckpointPolicy, GroupCommitter, type WriteReply } from './group-commit.js';
-import { createWriteHandlers } from './handlers.js';
+import { createWriteDispatch } from './gate.js';
 
 export interface WriteAnswer {
   value: unknown;
   changes: ChangeSet;
+  /** Answered from the write's idempotency key; nothing was written. */
+  replayed?: true;
 }
 
 export type CheckpointResult = { busy: number; log: number; checkpointed: number };
@@ -117,7 +119,11 @@ export class WriterClient implements Writer {
             return;
           case 'ok':
             this.settle(msg.id, (p) =>
-              p.resolve({ value: msg.value, changes: msg.changes ?? EMPTY_CHANGES }),
+              p.resolve({
+                value: msg.value,
+                changes: msg.changes ?? EMPTY_CHANGES,
+                ...(msg.replayed ? { replayed: true as const } : {}),
+              }),
             );
             return;
           case 'error':
@@ -339,29 +345,25 @@ export class InlineWriter implements Writer {
     this.db = db;
     const checkpoints = new CheckpointPolicy(db, { walPath: `${this.options.dbPath}-wal` });
     this.checkpoints = checkpoints;
-    this.committer = new GroupCommitter(
-      db,
-      createWriteHandlers(db, { enableHistory: this.options.enableHistory }),
-      this.options.batchMax,
-      {
-        replies: (replies: WriteReply[], stats) => {
-          this.events.batch(stats);
-          for (const r of replies) {
-            const p = this.waiting.get(r.id);
-            if (!p) continue;
-            this.waiting.delete(r.id);
-            this.writesInFlight -= 1;
-            if (r.ok) p.resolve({ value: r.value, changes: r.changes });
-            else p.reject(TaskBoardError.fromPlain(r.error));
-          }
-          try {
-            checkpoints.afterBatch(stats.size);
-          } catch (err) {
-            this.events.log('warn', 'passive checkpoint failed', { error: (err as Error).message });
-          }
-        },
+    this.committer = new GroupCommitter(db, createWriteDispatch(db, this.options), this.options.batchMax, {
+      replies: (replies: WriteReply[], stats) => {
+        this.events.batch(stats);
+        for (const r of replies) {
+          const p = this.waiting.get(r.id);
+          if (!p) continue;
+          this.waiting.delete(r.id);
+          this.writesInFlight -= 1;
+          if (r.ok)
+            p.resolve({ value: r.value, changes: r.changes, ...(r.replayed ? { replayed: true } : {}) });
+          else p.reject(TaskBoardError.fromPlain(r.error));
+        }
+        try {
+          checkpoints.afterBatch(stats.size);
+        } catch (err) {
+          this.events.log('warn', 'passive checkpoint failed', { error: (err as Error).message });
+        }
       },
-    );
+    });
     return version;
   }
 

@@ -9,7 +9,8 @@ import type { WriteHandlers } from './handlers.js';
 export type QueuedItem = { kind: 'write'; id: number; command: WriteCommand } | { kind: 'crash' };
 
 export type WriteReply =
-  { id: number; ok: true; value: unknown; changes: ChangeSet } | { id: number; ok: false; error: PlainError };
+  | { id: number; ok: true; value: unknown; changes: ChangeSet; replayed?: true }
+  | { id: number; ok: false; error: PlainError };
 
 export interface GroupCommitSink {
   /** Called once per batch, after COMMIT (or after the batch failed as a whole), with every write's reply. */
@@ -73,6 +74,19 @@ export class GroupCommitter {
     while (this.queue.length > 0) this.runBatch();
   }
 
+  /** The handlers' upkeep, in its own SAVEPOINT: if it fails, the batch's writes still go ahead. */
+  private housekeeping(): void {
+    if (!this.handlers.housekeeping) return;
+    this.savepoint.run();
+    try {
+      this.handlers.housekeeping();
+      this.release.run();
+    } catch {
+      this.rollbackTo.run();
+      this.release.run();
+    }
+  }
+
   private runBatch(): void {
     const items = this.queue.splice(0, this.batchMax);
     if (items.length === 0) return;
@@ -80,6 +94,7 @@ export class GroupCommitter {
     const replies: WriteReply[] = [];
     try {
       this.begin.run();
+      this.housekeeping();
       for (const item of items) {
         if (item.kind === 'crash') {
           if (this.sink.crash) this.sink.crash();
@@ -89,7 +104,13 @@ export class GroupCommitter {
         try {
           const out = this.handlers.execute(item.command);
           this.release.run();
-          replies.push({ id: item.id, ok: true, value: out.value, changes: out.changes });
+          replies.push({
+            id: item.id,
+            ok: true,
+            value: out.value,
+            changes: out.changes,
+            ...(out.replayed ? { replayed: true as const } : {}),
+          });
         } catch (err) {
           this.rollbackTo.run();
           this.release.run();

@@ -22,11 +22,15 @@ export const DELETE_ACTOR = 'system:delete';
 export interface WriteOutcome {
   value: unknown;
   changes: ChangeSet;
+  /** The answer was stored under the command's idempotency key; nothing was written this time. */
+  replayed?: true;
 }
 
 export interface WriteHandlers {
   /** Runs one command on the open transaction. Throws a TaskBoardError when a rule refuses it. */
   execute(command: WriteCommand): WriteOutcome;
+  /** Upkeep run at the start of a batch, inside its transaction (e.g. sweeping expired idempotency keys). */
+  housekeeping?(): void;
 }
 
 /** Fields recorded in task_history when they change, with how their stored value is written there. */

@@ -8,7 +8,7 @@ import { openWriterConnection, optimize, type Connection } from '../connection.j
 import { migrate } from '../migrate.js';
 import type { WriterOptions, WriterRequest, WriterResponse } from '../protocol.js';
 import { CheckpointPolicy, GroupCommitter } from './group-commit.js';
-import { createWriteHandlers } from './handlers.js';
+import { createWriteDispatch } from './gate.js';
 
 if (!parentPort) throw new Error('src/db/writer/thread is a worker-thread entry point');
 const port = parentPort;
@@ -34,7 +34,7 @@ function start(): void {
     return;
   }
   const conn = db;
-  const handlers = createWriteHandlers(conn, { enableHistory: options.enableHistory });
+  const handlers = createWriteDispatch(conn, options);
   const checkpoints = new CheckpointPolicy(conn, { walPath: `${options.dbPath}-wal` });
   const pingBegin = conn.prepare('BEGIN IMMEDIATE');
   const pingRollback = conn.prepare('ROLLBACK');
@@ -46,7 +46,13 @@ function start(): void {
       for (const r of replies) {
         responses.push(
           r.ok
-            ? { kind: 'ok', id: r.id, value: r.value, changes: r.changes }
+            ? {
+                kind: 'ok',
+                id: r.id,
+                value: r.value,
+                changes: r.changes,
+                ...(r.replayed ? { replayed: true } : {}),
+              }
             : { kind: 'error', id: r.id, error: r.error },
         );
       }

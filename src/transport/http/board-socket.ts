@@ -59,8 +59,6 @@ export interface BoardSocketOptions {
   server: { name: string; version: string };
   /** True once the server began shutting down: new upgrades are refused with 503. */
   shuttingDown(): boolean;
-  /** Whether the credential may use the board's operator actions. */
-  isOperator(credential: Credential | undefined): boolean;
 }
 
 export interface BoardSocket {
@@ -206,8 +204,9 @@ export function startBoardSocket(opts: BoardSocketOptions): BoardSocket {
       const hello: BoardSocketMessage = {
         type: 'hello',
         agent: credential?.agent ?? null,
-        role: (credential as { role?: string } | undefined)?.role ?? null,
-        operator: opts.isOperator(credential),
+        role: credential?.operator ? 'operator' : credential?.agent ? 'agent' : null,
+        // Operator tokens (tokens file, "role": "operator") may release, requeue and reassign from the page.
+        operator: credential?.operator === true,
         history: board.historyEnabled,
         server: opts.server,
       };

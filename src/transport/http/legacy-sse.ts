@@ -16,7 +16,7 @@ import {
   sendJsonRpcError,
 } from './adapter.js';
 import { admitNewSession, type HttpEnv } from './env.js';
-import type { Credential } from './security.js';
+import { sessionContextOf, type Credential } from './security.js';
 import type { Session } from './sessions.js';
 import { mediaType } from './streamable.js';
 
@@ -122,7 +122,7 @@ export async function openSseSession(
     ['X-Accel-Buffering', 'no'],
   ]);
   const transport = new UwsSseServerTransport(stream, id, `/messages?sessionId=${id}`);
-  const server = createMcpServer(env.deps, credential?.agent ? { agent: credential.agent } : {});
+  const server = createMcpServer(env.deps, sessionContextOf(credential));
   const session: Session = {
     id,
     kind: 'sse',

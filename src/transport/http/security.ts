@@ -1,6 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 import { ConfigError, type Config } from '../../config.js';
+import type { McpSessionContext } from '../../mcp/types.js';
 import type { HeaderList } from './adapter.js';
 
 /**
@@ -103,6 +105,14 @@ export interface Credential {
   id: string;
   /** The agent this token is bound to (tokens file), if any. */
   agent?: string;
+  /** An operator token (tokens file, `"role": "operator"`): may change any task, comment or link. */
+  operator?: boolean;
+}
+
+/** What the MCP server of a session learns from the credential that opened it. */
+export function sessionContextOf(credential: Credential | undefined): McpSessionContext {
+  if (!credential?.agent) return {};
+  return { agent: credential.agent, ...(credential.operator ? { operator: true } : {}) };
 }
 
 export interface TokenStore {
@@ -115,15 +125,33 @@ function digest(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
 }
 
+const TOKEN_ROLES = ['agent', 'operator'] as const;
+
+/** One entry of the tokens file: `"<agent>"` or `{"agent": "<agent>", "role": "agent" | "operator"}`. */
+const tokenEntry = z.union([
+  z.string().trim().min(1),
+  z.strictObject({ agent: z.string().trim().min(1), role: z.enum(TOKEN_ROLES).optional() }),
+]);
+
+const TOKENS_FILE_SHAPE =
+  '{"<token>": "<agent name>"} or {"<token>": {"agent": "<agent name>", "role": "agent" | "operator"}}';
+
 /**
  * Builds the token store from `TINYTASK_AUTH_TOKEN` and `TINYTASK_AUTH_TOKENS_FILE`. A tokens file that cannot be
- * read or is not a JSON object of non-empty strings is a configuration error (exit code 2 at start-up).
+ * read or does not map every non-empty token to an agent is a configuration error (exit code 2 at start-up).
  */
 export function loadTokenStore(config: Config): TokenStore {
   const entries: Array<{ hash: Buffer; credential: Credential }> = [];
-  const add = (token: string, agent?: string): void => {
+  const add = (token: string, agent?: string, operator = false): void => {
     const hash = digest(token);
-    entries.push({ hash, credential: { id: hash.toString('hex'), ...(agent ? { agent } : {}) } });
+    entries.push({
+      hash,
+      credential: {
+        id: hash.toString('hex'),
+        ...(agent ? { agent } : {}),
+        ...(operator ? { operator } : {}),
+      },
+    });
   };
   if (config.authToken) add(config.authToken);
   if (config.authTokensFile) {
@@ -132,21 +160,23 @@ export function loadTokenStore(config: Config): TokenStore {
       parsed = JSON.parse(readFileSync(config.authTokensFile, 'utf8'));
     } catch (err) {
       throw new ConfigError([
-        `TINYTASK_AUTH_TOKENS_FILE must name a readable JSON file {"<token>": "<agent name>"} (${(err as Error).message})`,
+        `TINYTASK_AUTH_TOKENS_FILE must name a readable JSON file ${TOKENS_FILE_SHAPE} (${(err as Error).message})`,
       ]);
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw new ConfigError([
-        'TINYTASK_AUTH_TOKENS_FILE must contain a JSON object {"<token>": "<agent name>"}',
-      ]);
+      throw new ConfigError([`TINYTASK_AUTH_TOKENS_FILE must contain a JSON object ${TOKENS_FILE_SHAPE}`]);
     }
-    for (const [token, agent] of Object.entries(parsed)) {
-      if (token.length === 0 || typeof agent !== 'string' || agent.trim().length === 0) {
+    for (const [token, value] of Object.entries(parsed)) {
+      const entry = tokenEntry.safeParse(value);
+      if (token.length === 0 || !entry.success) {
         throw new ConfigError([
-          'TINYTASK_AUTH_TOKENS_FILE must map each non-empty token to a non-empty agent name string',
+          'TINYTASK_AUTH_TOKENS_FILE must map each non-empty token to a non-empty agent name string or to ' +
+            `{"agent": "<agent name>", "role": "agent" | "operator"} (the entry ${JSON.stringify(token.slice(0, 8))}… is not)`,
         ]);
       }
-      add(token, agent.trim());
+      const { agent, role } =
+        typeof entry.data === 'string' ? { agent: entry.data, role: 'agent' } : entry.data;
+      add(token, agent, role === 'operator');
     }
     if (entries.length === 0) {
       throw new ConfigError(['TINYTASK_AUTH_TOKENS_FILE contains no tokens']);

@@ -333,7 +333,6 @@ export async function startHttpServer(deps: McpDeps, opts: HttpServerOptions = {
           stats: new BoardStatsFeed(board, metrics, () => runtime.boardStats()),
           server: { name: SERVER_INFO.name, version: SERVER_INFO.version },
           shuttingDown: () => shuttingDown,
-          isOperator: (credential) => (credential as { role?: string } | undefined)?.role === 'operator',
         })
       : undefined;
   if (!boardSocket)

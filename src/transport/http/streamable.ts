@@ -21,7 +21,7 @@ import {
 } from './adapter.js';
 import { type DirectSink, McpHttpTransport } from './direct.js';
 import { admitNewSession, type HttpEnv } from './env.js';
-import type { Credential } from './security.js';
+import { sessionContextOf, type Credential } from './security.js';
 import type { Session } from './sessions.js';
 
 /**
@@ -314,7 +314,7 @@ async function initializeSession(
   parsedBody: unknown,
   delivery: Delivery,
 ): Promise<void> {
-  const server = createMcpServer(env.deps, credential?.agent ? { agent: credential.agent } : {});
+  const server = createMcpServer(env.deps, sessionContextOf(credential));
   let session: Session | undefined;
   // The SDK calls this while handling initialize, before the answer exists: the session is registered (taking the
   // reserved slot) by the time the client learns its id.
@@ -572,7 +572,7 @@ async function handleStateless(
   delivery: Delivery,
 ): Promise<void> {
   const transport = newTransport(env);
-  const server = createMcpServer(env.deps, credential?.agent ? { agent: credential.agent } : {});
+  const server = createMcpServer(env.deps, sessionContextOf(credential));
   try {
     await server.connect(transport);
     const response = await transport.handleRequest(webRequest(ctx, 'application/json, text/event-stream'), {

@@ -2,7 +2,7 @@ import type { ErrorCode, PlainError } from '../../../domain/errors.js';
 import { invokeTool } from '../../../mcp/tools.js';
 import { type BodyResult, type HeaderList, type HttpContext, sendJson } from '../adapter.js';
 import type { HttpEnv } from '../env.js';
-import type { Credential } from '../security.js';
+import { type Credential, sessionContextOf } from '../security.js';
 import { mediaType } from '../streamable.js';
 import { type ArgSpec, hasBody, matchPath, REST_PREFIX, type RestRoute } from './routes.js';
 import { codeOfStatus, HTTP_STATUS, retryAfter } from './status.js';
@@ -212,7 +212,7 @@ export async function handleRest(
     });
     return;
   }
-  const outcome = await invokeTool(env.deps, route.def, args, { agent: credential?.agent });
+  const outcome = await invokeTool(env.deps, route.def, args, sessionContextOf(credential));
   if (!outcome.ok) {
     sendRestError(ctx, HTTP_STATUS[outcome.error.code], outcome.error);
     return;
