@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module';
 import { ConfigError, loadConfig } from './config.js';
-import { backupDatabase } from './db/backup.js';
-import { createLogger } from './logger.js';
-import { startServer } from './main.js';
+
+/** Commands of the HTTP client (src/client/cli.ts). */
+const CLIENT_COMMANDS = ['task', 'queue', 'agent'];
 
 const pkg = createRequire(import.meta.url)('../package.json') as { name: string; version: string };
 
@@ -13,6 +13,7 @@ Commands:
   serve            Serve MCP (the default). TINYTASK_MODE picks stdio, http or both.
   backup <file>    Write a consistent copy of the database (TINYTASK_DB_PATH) to <file>,
                    safe while the server runs. Never overwrites an existing file.
+  task|queue|agent Board commands over HTTP; see below, or tinytask-mcp task list --help.
 
 Options:
   -h, --help       Show this help.
@@ -26,21 +27,37 @@ see docs/configuration.md. Logs are JSON on stderr; stdout carries only the MCP 
 async function cli(argv: string[]): Promise<number> {
   const [command = 'serve', ...rest] = argv;
   if (command === '-h' || command === '--help' || command === 'help') {
-    process.stdout.write(USAGE);
+    const { CLIENT_USAGE } = await import('./client/cli.js');
+    process.stdout.write(`${USAGE}\n${CLIENT_USAGE}`);
     return 0;
   }
   if (command === '-v' || command === '--version') {
     process.stdout.write(`${pkg.version}\n`);
     return 0;
   }
+  if (CLIENT_COMMANDS.includes(command)) {
+    // Loaded on demand: a board command talks HTTP and needs none of the server's modules.
+    const { runClientCommand } = await import('./client/cli.js');
+    return runClientCommand(argv, process.env, {
+      out: (text) => process.stdout.write(text),
+      err: (text) => process.stderr.write(text),
+      columns: process.stdout.isTTY ? process.stdout.columns : undefined,
+    });
+  }
   if (command === 'serve' && rest.length === 0) {
     const config = loadConfig(process.env);
+    // The server's modules are loaded only to serve, so the board commands start fast.
+    const [{ createLogger }, { startServer }] = await Promise.all([
+      import('./logger.js'),
+      import('./main.js'),
+    ]);
     const logger = createLogger(config.logLevel);
     const running = await startServer(config, logger);
     return running.stopped;
   }
   if (command === 'backup' && rest.length === 1) {
     const config = loadConfig(process.env);
+    const { backupDatabase } = await import('./db/backup.js');
     const dest = rest[0]!;
     await backupDatabase(config.dbPath, dest);
     process.stderr.write(`Backup of ${config.dbPath} written to ${dest}\n`);

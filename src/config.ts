@@ -126,7 +126,7 @@ export const SETTINGS = {
   TINYTASK_MAX_BODY_BYTES: {
     schema: int('TINYTASK_MAX_BODY_BYTES', 1024, 64 * 1024 * 1024),
     default: '1048576',
-    doc: 'Largest request body accepted on `/mcp` and `/messages`; larger ones get HTTP 413.',
+    doc: 'Largest request body accepted on `/mcp`, `/messages` and `/api/v1`; larger ones get HTTP 413.',
   },
   TINYTASK_ALLOWED_HOSTS: {
     schema: list,

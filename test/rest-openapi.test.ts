@@ -16,6 +16,7 @@ import { type ApiRequest, OpenApiChecker } from './rest-support.js';
 const ADMIN = 'admin-token';
 const ALICE = 'alice-token';
 const BOB = 'bob-token';
+const OPS = 'ops-token';
 const MISSING = 999_999;
 
 interface Fixture {
@@ -34,8 +35,10 @@ interface Case {
   ok: Build;
   /** A request answered 404; default: `ok` with every id naming nothing. */
   missing?: Build;
-  /** A request answered 409. */
+  /** A request answered 409 (default, for writes: an idempotency key reused with other arguments). */
   conflict?: Build;
+  /** The same route with other arguments; default: `ok` on a new fixture. */
+  vary?: Build;
 }
 
 const v1 = '/api/v1';
@@ -56,6 +59,7 @@ const CASES: Record<string, Case> = {
       path: `${v1}/tasks`,
       body: { title: 'Orphan', created_by: 'alice', parent_task_id: MISSING },
     }),
+    vary: () => ({ method: 'POST', path: `${v1}/tasks`, body: { title: 'Other', created_by: 'alice' } }),
   },
   get_task: { ok: (f) => ({ path: `${v1}/tasks/${f.task}` }) },
   update_task: {
@@ -134,8 +138,13 @@ const CASES: Record<string, Case> = {
   get_queue_tasks: { ok: (f) => ({ path: `${v1}/queues/${f.queue}/tasks?status=idle,working` }) },
   clear_queue: { ok: (f) => ({ method: 'DELETE', path: `${v1}/queues/${f.queue}/tasks` }) },
   get_my_queue: { ok: () => ({ path: `${v1}/agents/alice/queue?include_description=true` }) },
-  signup_for_task: { ok: () => ({ method: 'POST', path: `${v1}/agents/alice/signup` }) },
+  signup_for_task: {
+    ok: () => ({ method: 'POST', path: `${v1}/agents/alice/signup` }),
+    vary: () => ({ method: 'POST', path: `${v1}/agents/bob/signup` }),
+  },
   board_stats: { ok: () => ({ path: `${v1}/stats` }) },
+  // Served once the search_tasks tool exists (issue 11).
+  search_tasks: { ok: () => ({ path: `${v1}/search?query=Fixture&status=idle,working` }) },
 };
 
 const SUCCESS = new Set(['200', '201']);
@@ -151,7 +160,10 @@ describe('REST API against its OpenAPI document', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tinytask-rest-'));
     const tokensFile = join(dir, 'tokens.json');
-    writeFileSync(tokensFile, JSON.stringify({ [ALICE]: 'alice', [BOB]: 'bob' }));
+    writeFileSync(
+      tokensFile,
+      JSON.stringify({ [ALICE]: 'alice', [BOB]: 'bob', [OPS]: { agent: 'ops', role: 'operator' } }),
+    );
     const auth = { authToken: ADMIN, authTokensFile: tokensFile, maxBodyBytes: 1024 };
     server = await startTestServer({ ...auth, enableHistory: true });
     noHistory = await startTestServer({ ...auth, enableHistory: false });
@@ -321,7 +333,16 @@ describe('REST API against its OpenAPI document', () => {
             );
             break;
           case 409:
-            await expectError({ ...c.conflict!(f), token: ADMIN }, 409);
+            if (c.conflict) await expectError({ ...c.conflict(f), token: ADMIN }, 409);
+            else {
+              const key = { 'idempotency-key': `conflict-${op.id}` };
+              const first = await checker.call({ ...base, token: ADMIN, headers: key });
+              expect(SUCCESS.has(String(first.status)), `${op.id}: ${JSON.stringify(first.body)}`).toBe(true);
+              const other = (c.vary ?? c.ok)(await fixture());
+              expect(await expectError({ ...other, token: ADMIN, headers: key }, 409)).toBe(
+                'IDEMPOTENCY_CONFLICT',
+              );
+            }
             break;
           case 413:
             await expectError(
@@ -394,6 +415,67 @@ describe('REST API against its OpenAPI document', () => {
       body: { content: 'Looks good' },
     });
     expect((comment.body as { created_by: string }).created_by).toBe('bob');
+  });
+
+  it('applies ownership: an agent changes only its own tasks, an operator any', async () => {
+    const bobs = await checker.call({
+      method: 'POST',
+      path: `${v1}/tasks`,
+      token: BOB,
+      body: { title: 'Bob’s' },
+    });
+    const id = (bobs.body as { id: number }).id;
+    const byAlice = await checker.call({
+      method: 'PATCH',
+      path: `${v1}/tasks/${id}`,
+      token: ALICE,
+      body: { priority: 9 },
+    });
+    expect(byAlice.status).toBe(403);
+    expect((byAlice.body as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'FORBIDDEN',
+      message: expect.stringContaining('bob'),
+    });
+    expect((await checker.call({ method: 'DELETE', path: `${v1}/tasks/${id}`, token: ALICE })).status).toBe(
+      403,
+    );
+    const byOps = await checker.call({
+      method: 'PATCH',
+      path: `${v1}/tasks/${id}`,
+      token: OPS,
+      body: { priority: 9 },
+    });
+    expect(byOps.status).toBe(200);
+    expect(byOps.body).toMatchObject({ id, priority: 9 });
+    // Reading is open to every agent.
+    expect((await checker.call({ path: `${v1}/tasks/${id}`, token: ALICE })).status).toBe(200);
+  });
+
+  it('replays a write retried with the same Idempotency-Key: one task, the first answer', async () => {
+    const req = {
+      method: 'POST',
+      path: `${v1}/tasks`,
+      token: ALICE,
+      headers: { 'idempotency-key': 'retry-1' },
+      body: { title: 'Exactly once', queue_name: 'idem' },
+    };
+    const first = await checker.call(req);
+    const again = await checker.call(req);
+    expect(first.status).toBe(201);
+    expect(again.body).toEqual(first.body);
+    const listed = await checker.call({ path: `${v1}/queues/idem/tasks`, token: ALICE });
+    expect((listed.body as { total: number }).total).toBe(1);
+    const both = await checker.call({ ...req, body: { ...req.body, idempotency_key: 'other' } });
+    expect(both.status).toBe(400);
+    expect((both.body as { error: { message: string } }).error.message).toMatch(
+      /Idempotency-Key header and the/,
+    );
+    const read = await checker.call({
+      path: `${v1}/stats`,
+      token: ALICE,
+      headers: { 'idempotency-key': 'x' },
+    });
+    expect(read.status).toBe(400);
   });
 
   it('is the same board and the same operations as the MCP tools', async () => {

@@ -21,6 +21,8 @@ const INSTRUCTIONS = [
   'comments → work, noting progress with add_comment and artifacts with add_link → update_task status "complete",',
   'or move_task to hand it to another agent with a comment saying what is done and what is left.',
   'Break big work down with create_subtask; a parent’s status follows its subtasks.',
+  'Every tool that writes takes an optional idempotency_key (e.g. a UUID): after a timeout, retry with the same key',
+  'and the same arguments and the change is applied once.',
   'Failed calls return isError with {"error": {"code", "message"}}: the message says what to change.',
 ].join(' ');
 

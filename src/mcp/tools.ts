@@ -110,8 +110,8 @@ function prepareArgs(def: ToolDef, raw: unknown, session: McpSessionContext): un
   return parsed.data;
 }
 
-/** The board as the session's caller: writes of a session bound to an agent carry it (ownership checks). */
-export function boardFor(board: Board, session: McpSessionContext): Board {
+/** Writes from a caller bound to an agent run on its behalf: the writer checks ownership against it. */
+export function actingBoard(board: Board, session: McpSessionContext): Board {
   return session.agent === undefined
     ? board
     : board.actingAs({ agent: session.agent, operator: session.operator === true });
@@ -123,16 +123,16 @@ export type ToolOutcome =
 /**
  * Runs one tool call the way every front does (MCP `tools/call`, the REST API): identity defaults and checks
  * against the caller's bound agent, input validation, the board operation, metrics and the debug log. Never
- * rejects: a failure comes back as a `PlainError` safe to show to the client.
+ * rejects: a failure comes back as a `PlainError` safe to show to the client. `deps.board` is the board acting for
+ * the caller (`actingBoard`).
  */
 export async function invokeTool(
   deps: McpDeps,
   def: ToolDef,
   rawArgs: unknown,
   session: McpSessionContext,
-  board: Board = boardFor(deps.board, session),
 ): Promise<ToolOutcome> {
-  const { logger, metrics } = deps;
+  const { board, logger, metrics } = deps;
   const name = def.name;
   const started = performance.now();
   let result: { ok: true; answer: ToolAnswer } | { ok: false; error: PlainError };
@@ -164,8 +164,8 @@ export function registerTools(
   clientLog: ClientLog,
 ): void {
   const { config, logger } = deps;
-  // Writes from a session bound to an agent run on its behalf: the writer checks ownership against it.
-  const board = boardFor(deps.board, session);
+  const board = actingBoard(deps.board, session);
+  const acting: McpDeps = { ...deps, board };
   const catalogue = toolCatalogue(board.historyEnabled);
 
   handleRequest(server, ListToolsRequestSchema, async (request) => {
@@ -185,7 +185,7 @@ export function registerTools(
       logger.debug({ tool: name.slice(0, 100) }, 'unknown tool called');
       throw unknownTool(name);
     }
-    const outcome = await invokeTool(deps, def, request.params.arguments, session, board);
+    const outcome = await invokeTool(acting, def, request.params.arguments, session);
     if (!outcome.ok) {
       const failure = outcome.error;
       clientLog.send(

@@ -159,6 +159,8 @@ export function createWriteGate(db: Connection, handlers: WriteHandlers, opts: G
   function sweep(): number {
     return s.sweep.run(new Date(now()).toISOString(), SWEEP_MAX_ROWS).changes;
   }
+  // Inside the batch's transaction this runs in a SAVEPOINT: a failed sweep undoes itself and nothing else.
+  const sweepSafely = db.transaction(sweep);
 
   return {
     execute(command): WriteOutcome {
@@ -206,7 +208,11 @@ export function createWriteGate(db: Connection, handlers: WriteHandlers, opts: G
       const t = now();
       if (t - lastSweep < SWEEP_EVERY_MS) return;
       lastSweep = t;
-      sweep();
+      try {
+        sweepSafely();
+      } catch {
+        // Expired keys are ignored by lookups anyway; the next sweep tries again.
+      }
     },
     sweep,
   };

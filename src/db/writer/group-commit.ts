@@ -74,19 +74,6 @@ export class GroupCommitter {
     while (this.queue.length > 0) this.runBatch();
   }
 
-  /** The handlers' upkeep, in its own SAVEPOINT: if it fails, the batch's writes still go ahead. */
-  private housekeeping(): void {
-    if (!this.handlers.housekeeping) return;
-    this.savepoint.run();
-    try {
-      this.handlers.housekeeping();
-      this.release.run();
-    } catch {
-      this.rollbackTo.run();
-      this.release.run();
-    }
-  }
-
   private runBatch(): void {
     const items = this.queue.splice(0, this.batchMax);
     if (items.length === 0) return;
@@ -94,7 +81,7 @@ export class GroupCommitter {
     const replies: WriteReply[] = [];
     try {
       this.begin.run();
-      this.housekeeping();
+      this.handlers.housekeeping?.();
       for (const item of items) {
         if (item.kind === 'crash') {
           if (this.sink.crash) this.sink.crash();

@@ -29,7 +29,10 @@ export interface WriteOutcome {
 export interface WriteHandlers {
   /** Runs one command on the open transaction. Throws a TaskBoardError when a rule refuses it. */
   execute(command: WriteCommand): WriteOutcome;
-  /** Upkeep run at the start of a batch, inside its transaction (e.g. sweeping expired idempotency keys). */
+  /**
+   * Upkeep run at the start of every batch, inside its transaction (e.g. sweeping expired idempotency keys). Must
+   * be cheap when there is nothing to do, and must not throw: a failure would fail the batch's writes.
+   */
   housekeeping?(): void;
 }
 

@@ -56,6 +56,7 @@ const KNOWN_HEADERS = [
   'mcp-session-id',
   'mcp-protocol-version',
   'last-event-id',
+  'idempotency-key',
   'access-control-request-method',
   'access-control-request-headers',
   'user-agent',

@@ -52,7 +52,7 @@ export interface RequestPolicy {
 }
 
 export const CORS_ALLOW_HEADERS =
-  'Content-Type, Accept, Authorization, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID';
+  'Content-Type, Accept, Authorization, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID, Idempotency-Key';
 export const CORS_EXPOSE_HEADERS = 'Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticate';
 
 export function createRequestPolicy(config: Config): RequestPolicy {

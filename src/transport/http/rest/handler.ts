@@ -1,5 +1,5 @@
 import type { ErrorCode, PlainError } from '../../../domain/errors.js';
-import { invokeTool } from '../../../mcp/tools.js';
+import { actingBoard, invokeTool } from '../../../mcp/tools.js';
 import { type BodyResult, type HeaderList, type HttpContext, sendJson } from '../adapter.js';
 import type { HttpEnv } from '../env.js';
 import { type Credential, sessionContextOf } from '../security.js';
@@ -161,6 +161,25 @@ function withPathArgs(args: JsonObject, route: RestRoute, params: Record<string,
   return args;
 }
 
+/** The `Idempotency-Key` header is the operation's `idempotency_key` argument, where it has one. */
+function withIdempotencyKey(args: JsonObject, route: RestRoute, header: string | undefined): JsonObject {
+  if (header === undefined) return args;
+  if (!route.otherArgs.some((a) => a.name === 'idempotency_key')) {
+    throw new BadRequest(
+      400,
+      `${route.def.name} takes no idempotency key; leave out the Idempotency-Key header.`,
+    );
+  }
+  if (args.idempotency_key !== undefined && args.idempotency_key !== header) {
+    throw new BadRequest(
+      400,
+      'The Idempotency-Key header and the idempotency_key argument differ; send the key once.',
+    );
+  }
+  args.idempotency_key = header;
+  return args;
+}
+
 /** With a token bound to an agent, the acting agent comes from the token: identity arguments default to it. */
 function withIdentity(args: JsonObject, route: RestRoute, agent: string | undefined): JsonObject {
   if (agent === undefined) return args;
@@ -204,7 +223,11 @@ export async function handleRest(
   try {
     const given = hasBody(route.method) ? await bodyArgs(ctx, env, body) : queryArgs(route, ctx.query);
     if (given === undefined) return; // the client went away while sending the body
-    args = withIdentity(withPathArgs(given, route, found.params!), route, credential?.agent);
+    args = withIdentity(
+      withIdempotencyKey(withPathArgs(given, route, found.params!), route, ctx.header('idempotency-key')),
+      route,
+      credential?.agent,
+    );
   } catch (err) {
     if (!(err instanceof BadRequest)) throw err;
     sendRestError(ctx, err.status, { code: err.code, message: err.message }, [], {
@@ -212,7 +235,9 @@ export async function handleRest(
     });
     return;
   }
-  const outcome = await invokeTool(env.deps, route.def, args, sessionContextOf(credential));
+  const session = sessionContextOf(credential);
+  const deps = { ...env.deps, board: actingBoard(env.deps.board, session) };
+  const outcome = await invokeTool(deps, route.def, args, session);
   if (!outcome.ok) {
     sendRestError(ctx, HTTP_STATUS[outcome.error.code], outcome.error);
     return;

@@ -85,6 +85,7 @@ function requestBody(route: RestRoute): JsonObject | undefined {
 function errorStatuses(route: RestRoute): Map<number, ErrorCode[]> {
   const codes = new Set<ErrorCode>([...EVERY_ROUTE_CODES, ...(route.def.errors as ErrorCode[])]);
   if (route.def.requiresHistory) codes.add('FEATURE_DISABLED');
+  if (route.otherArgs.some((a) => a.name === 'idempotency_key')) codes.add('IDEMPOTENCY_CONFLICT');
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of Object.keys(ERROR_CODES) as ErrorCode[]) {
     if (!codes.has(code) || (ANY_ROUTE_CODES as readonly ErrorCode[]).includes(code)) continue;
