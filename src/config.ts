@@ -108,6 +108,16 @@ export const SETTINGS = {
     default: '1000',
     doc: 'Most writes committed in one group-commit transaction.',
   },
+  TINYTASK_LEASE_SECONDS: {
+    schema: int('TINYTASK_LEASE_SECONDS', 0, 7 * 24 * 3600),
+    default: '1800',
+    doc: 'Default length of the lease every claim takes (`claim_next_task`, `signup_for_task`, `update_task` to `working`); a call may ask for another with `lease_seconds`. A `working` task whose lease runs out returns to `idle` within a second. `0` switches leases and the reaper off (claims then carry no `lease_id`).',
+  },
+  TINYTASK_MAX_ATTEMPTS: {
+    schema: int('TINYTASK_MAX_ATTEMPTS', 1, 1000),
+    default: '3',
+    doc: 'Lease expiries after which a task is dead-lettered (`dead_lettered_at` set): never claimed and never ready until `requeue_task`.',
+  },
   TINYTASK_SESSION_IDLE_TIMEOUT: {
     schema: int('TINYTASK_SESSION_IDLE_TIMEOUT', 1, 7 * 24 * 3600),
     default: '1800',
@@ -185,6 +195,9 @@ export interface Config {
   readThreads: number;
   writeQueueLimit: number;
   writeBatchMax: number;
+  /** Default lease length in seconds; 0: leases off. */
+  leaseSeconds: number;
+  maxAttempts: number;
   sessionIdleTimeoutMs: number;
   maxSessions: number;
   stateless: boolean;
@@ -257,6 +270,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     readThreads: (values.TINYTASK_READ_THREADS as number | undefined) ?? defaultReadThreads(),
     writeQueueLimit: values.TINYTASK_WRITE_QUEUE_LIMIT as number,
     writeBatchMax: values.TINYTASK_WRITE_BATCH_MAX as number,
+    leaseSeconds: values.TINYTASK_LEASE_SECONDS as number,
+    maxAttempts: values.TINYTASK_MAX_ATTEMPTS as number,
     sessionIdleTimeoutMs: (values.TINYTASK_SESSION_IDLE_TIMEOUT as number) * 1000,
     maxSessions: values.TINYTASK_MAX_SESSIONS as number,
     stateless: values.TINYTASK_STATELESS as boolean,

@@ -1,3 +1,4 @@
+import type { CoordinationCounts } from './db/protocol.js';
 /**
  * A small in-process metrics registry rendered in the Prometheus text format (version 0.0.4). One registry is
  * created per server process and passed down; layers record into it, `/metrics` renders it.
@@ -200,6 +201,8 @@ export interface ServerMetrics {
   httpRequests: Counter;
   /** Writes answered from their idempotency key (a retry; nothing written), by `tool`. */
   idempotentReplays: Counter;
+  /** Claims, reclaims, lease expiries and dead letters, as the writer reports them. */
+  coordination: Record<keyof CoordinationCounts, Counter>;
 }
 
 export const BATCH_SIZE_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024] as const;
@@ -223,5 +226,23 @@ export function createServerMetrics(): ServerMetrics {
       'tinytask_idempotent_replays_total',
       'Writes answered from their idempotency key (retries that wrote nothing), by tool.',
     ),
+    coordination: {
+      claims: registry.counter(
+        'tinytask_claims_total',
+        'Claims taken (claim_next_task, signup_for_task, update_task to working), each with a lease.',
+      ),
+      reclaims: registry.counter(
+        'tinytask_reclaims_total',
+        'Claims of a task that had been claimed before (after a lease expiry, a release or a requeue).',
+      ),
+      leaseExpiries: registry.counter(
+        'tinytask_lease_expiries_total',
+        'Leases that ran out: the reaper returned the working task to idle.',
+      ),
+      deadLetters: registry.counter(
+        'tinytask_dead_letters_total',
+        'Tasks dead-lettered after TINYTASK_MAX_ATTEMPTS lease expiries.',
+      ),
+    },
   };
 }

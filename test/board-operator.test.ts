@@ -92,6 +92,24 @@ describe('the live board: operator actions and reconnection', () => {
     await page.close();
   });
 
+  it('highlights a lease about to expire, and lets an operator release it (requeue_task over REST)', async () => {
+    const task = await server.board.createTask({ title: 'Short lease', created_by: 'alice', queue_name: 'ops-q' });
+    const ops = server.board.actingAs({ agent: 'ops', operator: true });
+    await ops.claimNextTask({ agent_name: 'alice', task_id: task.id, lease_seconds: 60 });
+    const page = await openBoard(browser, server.url, OPS);
+    const card = `[data-testid="column-working"] [data-task-id="${task.id}"]`;
+    await page.waitForSelector(`${card}.stuck`);
+    expect(await text(page, `${card} .badges`)).toContain('lease in');
+    expect(await text(page, '[data-testid="stuck"] [data-kind="expiring"] b')).toBe('1');
+    await page.locator(card).click();
+    await page.locator('.actions button[title^="End the claim"]').click();
+    await page.waitForSelector(`[data-testid="column-idle"] [data-task-id="${task.id}"]`);
+    const after = await server.board.getTask({ id: task.id });
+    expect(after.status).toBe('idle');
+    expect(after.lease_expires_at).toBeNull();
+    await page.close();
+  });
+
   it('reconnects by itself when the connection drops, and shows what changed meanwhile', async () => {
     // The page talks to the server through a TCP relay, so the test can cut every connection like a network would.
     const target = new URL(server.url);

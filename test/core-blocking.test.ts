@@ -23,7 +23,7 @@ describe.each(MODES)('blocking and ancestry rules ($mode)', ({ inline }) => {
     const task = await t.board.createTask({ title: 'x', created_by: 'c' });
     const message = await expectCode(
       t.board.updateTask({ id: task.id, blocked_by_task_id: task.id }),
-      'CYCLE',
+      'DEPENDENCY_CYCLE',
     );
     expect(message).toContain('block itself');
   });
@@ -32,8 +32,8 @@ describe.each(MODES)('blocking and ancestry rules ($mode)', ({ inline }) => {
     const a = await t.board.createTask({ title: 'a', created_by: 'c' });
     const b = await t.board.createTask({ title: 'b', created_by: 'c', blocked_by_task_id: a.id });
     const c = await t.board.createTask({ title: 'c', created_by: 'c', blocked_by_task_id: b.id });
-    await expectCode(t.board.updateTask({ id: a.id, blocked_by_task_id: c.id }), 'CYCLE');
-    await expectCode(t.board.updateTask({ id: a.id, blocked_by_task_id: b.id }), 'CYCLE');
+    await expectCode(t.board.updateTask({ id: a.id, blocked_by_task_id: c.id }), 'DEPENDENCY_CYCLE');
+    await expectCode(t.board.updateTask({ id: a.id, blocked_by_task_id: b.id }), 'DEPENDENCY_CYCLE');
     expect((await t.board.getTask({ id: a.id })).blocked_by_task_id).toBeNull();
     const d = await t.board.createTask({ title: 'd', created_by: 'c' });
     expect((await t.board.updateTask({ id: a.id, blocked_by_task_id: d.id })).blocked_by_task_id).toBe(d.id);

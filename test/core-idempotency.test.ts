@@ -1,11 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openWriterConnection, type Connection } from '../src/db/connection.js';
-import { migrate } from '../src/db/migrate.js';
-import { createWriteGate, type WriteGate } from '../src/db/writer/gate.js';
-import { createWriteHandlers } from '../src/db/writer/handlers.js';
 import type { ChangeSet } from '../src/domain/types.js';
 import { createServerMetrics } from '../src/metrics.js';
-import { expectCode, inspect, MODES, openBoard, tempDir, type TestBoard } from './core-support.js';
+import { expectCode, inspect, MODES, openBoard, type TestBoard } from './core-support.js';
 
 const keysIn = (dbPath: string) =>
   inspect(dbPath, (db) => db.prepare('SELECT agent, key, command FROM idempotency_keys ORDER BY key').all());
@@ -152,48 +148,31 @@ describe('idempotency keys and the writer thread dying mid-batch', () => {
   });
 });
 
-describe('key lifetime (the gate over a real database, injected clock)', () => {
-  let dir: string;
-  let db: Connection;
-  let clock: number;
-  let gate: WriteGate;
-  const run = (command: Parameters<WriteGate['execute']>[0]) => db.transaction(() => gate.execute(command))();
-  const keyCount = () => db.prepare('SELECT count(*) FROM idempotency_keys').pluck().get() as number;
-
-  beforeEach(() => {
-    dir = tempDir();
-    db = openWriterConnection(`${dir}/board.db`);
-    migrate(db);
-    clock = Date.parse('2026-01-01T00:00:00Z');
-    gate = createWriteGate(db, createWriteHandlers(db, { enableHistory: false }), {
-      idempotencyTtlSeconds: 60,
-      now: () => clock,
-    });
+describe.each(MODES)('key lifetime ($mode, the writer clock moved by the test)', ({ inline }) => {
+  let t: TestBoard;
+  beforeEach(async () => {
+    t = await openBoard({ inline, allowFaultInjection: true, config: { idempotencyTtlSeconds: 60 } });
   });
-  afterEach(() => {
-    db.close();
+  afterEach(async () => {
+    await t.close();
   });
 
-  it('remembers a key for the TTL, then forgets it; the writer sweeps expired keys', () => {
-    const create = (title: string) => ({
-      type: 'createTask' as const,
-      args: { title, created_by: 'a' },
-      context: { idempotencyKey: 'k' },
-    });
-    const first = run(create('one'));
-    clock += 59_000;
-    expect(run(create('one'))).toMatchObject({ value: first.value, replayed: true });
-    expect(() => run(create('two'))).toThrow(/already used/);
-    clock += 1_000;
+  it('remembers a key for the TTL, then forgets it; the writer sweeps expired keys', async () => {
+    const create = (title: string) => ({ title, created_by: 'a', idempotency_key: 'k' });
+    const first = await t.board.createTask(create('one'));
+    await t.board.setClock({ advanceMs: 59_000 });
+    expect(await t.board.createTask(create('one'))).toEqual(first);
+    await expectCode(t.board.createTask(create('two')), 'IDEMPOTENCY_CONFLICT');
+    await t.board.setClock({ advanceMs: 1_000 });
     // Expired: the key names a new write now.
-    const second = run(create('two'));
-    expect(second.replayed).toBeUndefined();
-    expect(second.value).not.toEqual(first.value);
-    expect(keyCount()).toBe(1);
-    run({ type: 'createTask', args: { title: 'x', created_by: 'a' }, context: { idempotencyKey: 'other' } });
-    clock += 60_000;
-    expect(keyCount()).toBe(2);
-    db.transaction(() => gate.housekeeping?.())();
-    expect(keyCount()).toBe(0);
+    const second = await t.board.createTask(create('two'));
+    expect(second.id).not.toBe(first.id);
+    expect(keysIn(t.dbPath)).toHaveLength(1);
+    await t.board.createTask({ title: 'x', created_by: 'a', idempotency_key: 'other' });
+    expect(keysIn(t.dbPath)).toHaveLength(2);
+    await t.board.setClock({ advanceMs: 60_000 });
+    // The next batch sweeps (at most once a second of writer time).
+    await t.board.createTask({ title: 'no key', created_by: 'a' });
+    expect(keysIn(t.dbPath)).toEqual([]);
   });
 });

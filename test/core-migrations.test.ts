@@ -38,7 +38,7 @@ describe.each(MODES)('schema and migrations ($mode)', ({ inline }) => {
         version: latest,
         journal: 'wal',
         autoVacuum: 2,
-        tables: ['comments', 'links', 'task_history', 'tasks'],
+        tables: ['comments', 'idempotency_keys', 'links', 'task_blockers', 'task_history', 'tasks'],
       });
       // The claim query uses its index.
       const plan = inspect(t.dbPath, (db) =>

@@ -100,8 +100,8 @@ describe('pagination of the list methods', () => {
       pages++;
     } while (cursor);
     expect(pages).toBe(5);
-    expect(names).toHaveLength(30);
-    expect(new Set(names).size).toBe(30);
+    expect(names).toHaveLength(35);
+    expect(new Set(names).size).toBe(35);
   });
 
   it('prompts/list fits one page and has no cursor', async () => {

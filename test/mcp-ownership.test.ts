@@ -187,6 +187,58 @@ describe('ownership with per-agent tokens', () => {
     await callOk(alice.client, 'update_task', { id: team.id, title: 'Team work (alice)' });
   });
 
+  it('lease tools: anyone claims unassigned team work; only the holder heartbeats or releases; requeue needs an owner', async () => {
+    interface Claim {
+      claimed: boolean;
+      task: Task | null;
+      lease_id: string | null;
+    }
+    const team = await callOk<Task>(open.client, 'create_task', {
+      title: 'Team lease work',
+      created_by: 'carol',
+      queue_name: 'lease-team',
+    });
+    const claim = await callOk<Claim>(alice.client, 'claim_next_task', {
+      agent_name: 'alice',
+      queue_name: 'lease-team',
+    });
+    expect(claim).toMatchObject({ claimed: true, task: { id: team.id, assigned_to: 'alice' } });
+    const lease = claim.lease_id;
+    // Bob holds no claim on it: even with the lease id in hand he may not touch it.
+    const hb = { task_id: team.id, lease_id: lease };
+    await callErr(bob.client, 'heartbeat_task', { ...hb, agent_name: 'bob' }, 'FORBIDDEN');
+    await callErr(bob.client, 'release_task', { ...hb, agent_name: 'bob' }, 'FORBIDDEN');
+    await callErr(bob.client, 'requeue_task', { task_id: team.id }, 'FORBIDDEN');
+    expect(
+      await callErr(bob.client, 'claim_next_task', { agent_name: 'bob', task_id: team.id }, 'CONFLICT'),
+    ).toContain('"alice"');
+    await callOk(alice.client, 'heartbeat_task', { ...hb, agent_name: 'alice' });
+    // An operator may release on alice's behalf (with the current lease).
+    const released = await callOk<Task>(ops.client, 'release_task', { ...hb, agent_name: 'alice' });
+    expect(released.status).toBe('idle');
+    await callOk(open.client, 'requeue_task', { task_id: team.id });
+  });
+
+  it('an idempotent claim_next_task retry answers the same claim and claims once', async () => {
+    await callOk(open.client, 'create_task', {
+      title: 'one',
+      created_by: 'carol',
+      queue_name: 'idem-claims',
+    });
+    await callOk(open.client, 'create_task', {
+      title: 'two',
+      created_by: 'carol',
+      queue_name: 'idem-claims',
+    });
+    // dora holds no other work, so her claim can only come from the queue.
+    const call = { agent_name: 'dora', queue_name: 'idem-claims', idempotency_key: 'claim-1' };
+    const first = await callOk<{ task: Task; lease_id: string }>(ops.client, 'claim_next_task', call);
+    const again = await callOk<{ task: Task; lease_id: string }>(ops.client, 'claim_next_task', call);
+    expect(again).toEqual(first);
+    const queue = await callOk<{ tasks: Task[] }>(open.client, 'list_tasks', { queue_name: 'idem-claims' });
+    expect(queue.tasks.filter((t) => t.status === 'working').map((t) => t.id)).toEqual([first.task.id]);
+  });
+
   it('clear_queue is for operators only', async () => {
     await callOk(bob.client, 'create_task', { title: 'q', created_by: 'bob', queue_name: 'ops-only' });
     const msg = await callErr(alice.client, 'clear_queue', { queue_name: 'ops-only' }, 'FORBIDDEN');

@@ -45,7 +45,7 @@ describe('resources over MCP', () => {
     await h?.close();
   });
 
-  it('lists the eleven resources as templates and fixed resources', async () => {
+  it('lists the thirteen resources as templates and fixed resources', async () => {
     const templates: string[] = [];
     let cursor: string | undefined;
     do {
@@ -65,6 +65,7 @@ describe('resources over MCP', () => {
       'task://hierarchy/{id}',
       'queue://{agent_name}',
       'queue://{agent_name}/summary',
+      'queue://{agent_name}/ready',
       'queue://stats/{queue_name}',
       'queue://tasks/{queue_name}',
     ]);
@@ -85,6 +86,7 @@ describe('resources over MCP', () => {
       'queue://list',
       'tasks://active',
       'tasks://archived',
+      'tasks://ready',
       'ui://tinytask/board.html',
       `task://${ids.parent}`,
       `task://${ids.child}`,

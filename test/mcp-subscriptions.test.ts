@@ -46,11 +46,13 @@ describe('resource subscriptions', () => {
         'task://hierarchy/7',
         'queue://bob%20smith',
         'queue://bob%20smith/summary',
+        'queue://bob%20smith/ready',
         'queue://stats/dev',
         'queue://tasks/dev',
         'queue://list',
         'tasks://active',
         'tasks://archived',
+        'tasks://ready',
       ].sort(),
     );
   });

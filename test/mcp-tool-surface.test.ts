@@ -92,6 +92,26 @@ const TINYTASK_ARGUMENTS: Record<string, string[]> = {
   list_links: ['task_id'],
 };
 
+/** Optional arguments issue 10 added to TinyTask tools (blocker lists, leases); TinyTask's keep their meaning. */
+const COORDINATION_ARGUMENTS: Record<string, string[]> = {
+  create_task: ['blocked_by_task_ids'],
+  create_subtask: ['blocked_by_task_ids'],
+  update_task: ['blocked_by_task_ids', 'lease_id', 'lease_seconds'],
+  signup_for_task: ['lease_seconds'],
+  move_task: ['lease_id'],
+  add_comment: ['lease_id'],
+  add_link: ['lease_id'],
+};
+
+/** The coordination tools of issue 10, with their arguments. */
+const COORDINATION_TOOLS: Record<string, string[]> = {
+  claim_next_task: ['agent_name', 'queue_name', 'task_id', 'lease_seconds'],
+  heartbeat_task: ['task_id', 'agent_name', 'lease_id', 'lease_seconds'],
+  release_task: ['task_id', 'agent_name', 'lease_id', 'reason'],
+  requeue_task: ['task_id', 'reset_attempts', 'requeued_by'],
+  list_ready_tasks: ['queue_name', 'agent_name', 'limit', 'cursor'],
+};
+
 const REQUIRED: Record<string, string[]> = {
   create_task: ['title', 'created_by'],
   create_subtask: ['parent_task_id', 'title', 'created_by'],
@@ -101,20 +121,30 @@ const REQUIRED: Record<string, string[]> = {
   update_task: ['id'],
   add_comment: ['task_id', 'content'],
   add_link: ['task_id', 'url'],
+  claim_next_task: ['agent_name'],
+  heartbeat_task: ['task_id', 'agent_name', 'lease_id'],
+  release_task: ['task_id', 'agent_name', 'lease_id'],
+  requeue_task: ['task_id'],
 };
 
 describe('the tool surface', () => {
   const withHistory = toolCatalogue(true).descriptors;
   const withoutHistory = toolCatalogue(false).descriptors;
 
-  it('has exactly TinyTask’s 30 tools with TinyTask’s argument names (plus idempotency_key on every write), plus get_task_history with history on', () => {
-    expect(withoutHistory.map((t) => t.name).sort()).toEqual(Object.keys(TINYTASK_ARGUMENTS).sort());
-    expect(withHistory.map((t) => t.name).sort()).toEqual(
-      [...Object.keys(TINYTASK_ARGUMENTS), 'get_task_history'].sort(),
-    );
+  it('has TinyTask’s 30 tools with TinyTask’s argument names, the coordination tools, and get_task_history with history on; writes also take idempotency_key', () => {
+    const base = [...Object.keys(TINYTASK_ARGUMENTS), ...Object.keys(COORDINATION_TOOLS)];
+    expect(withoutHistory.map((t) => t.name).sort()).toEqual([...base].sort());
+    expect(withHistory.map((t) => t.name).sort()).toEqual([...base, 'get_task_history'].sort());
     for (const tool of withHistory) {
-      const tinytask = tool.name === 'get_task_history' ? ['task_id'] : TINYTASK_ARGUMENTS[tool.name]!;
-      const expected = tool.annotations?.readOnlyHint ? tinytask : [...tinytask, 'idempotency_key'];
+      const own =
+        tool.name === 'get_task_history'
+          ? ['task_id']
+          : (COORDINATION_TOOLS[tool.name] ?? [
+              ...TINYTASK_ARGUMENTS[tool.name]!,
+              ...(COORDINATION_ARGUMENTS[tool.name] ?? []),
+            ]);
+      // Every tool that writes also takes an idempotency_key.
+      const expected = tool.annotations?.readOnlyHint ? own : [...own, 'idempotency_key'];
       expect(Object.keys(tool.inputSchema.properties ?? {}).sort(), tool.name).toEqual([...expected].sort());
     }
     for (const [name, required] of Object.entries(REQUIRED)) {
@@ -155,6 +185,7 @@ describe('the tool surface', () => {
       'get_comment',
       'list_links',
       'get_task_history',
+      'list_ready_tasks',
     ];
     for (const tool of withHistory) {
       const a = tool.annotations!;

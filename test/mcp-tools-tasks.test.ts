@@ -97,7 +97,7 @@ describe('task tools over MCP', () => {
     expect(updated).toMatchObject({ id: b.id, title: 'B', status: 'working', blocked_by_task_id: null });
     const reassigned = await callOk<Task>(c.client, 'update_task', { id: b.id, assigned_to: 'dev-2' });
     expect(reassigned.assigned_to).toBe('dev-2');
-    await callErr(c.client, 'update_task', { id: a.id, blocked_by_task_id: a.id }, 'CYCLE');
+    await callErr(c.client, 'update_task', { id: a.id, blocked_by_task_id: a.id }, 'DEPENDENCY_CYCLE');
     await callErr(c.client, 'update_task', { id: a.id, parent_task_id: a.id }, 'CYCLE');
     await callErr(c.client, 'update_task', { id: 777777, title: 'x' }, 'NOT_FOUND');
   });

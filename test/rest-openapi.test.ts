@@ -142,6 +142,9 @@ const CASES: Record<string, Case> = {
     ok: () => ({ method: 'POST', path: `${v1}/agents/alice/signup` }),
     vary: () => ({ method: 'POST', path: `${v1}/agents/bob/signup` }),
   },
+  requeue_task: {
+    ok: (f) => ({ method: 'POST', path: `${v1}/tasks/${f.task}/requeue`, body: { reset_attempts: true } }),
+  },
   board_stats: { ok: () => ({ path: `${v1}/stats` }) },
   // Served once the search_tasks tool exists (issue 11).
   search_tasks: { ok: () => ({ path: `${v1}/search?query=Fixture&status=idle,working` }) },

@@ -7,6 +7,7 @@ import { toolNameOf, WRITE_COMMAND_NAMES } from '../db/commands.js';
 import type {
   BatchStats,
   Caller,
+  CoordinationCounts,
   ReadQueries,
   ReadQueryName,
   WriteCommandName,
@@ -47,6 +48,12 @@ export interface CoreBoard extends Board {
   crashWriter(): Promise<void>;
   /** Runs a checkpoint now; answers SQLite's (busy, log, checkpointed) frame counts. */
   checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): Promise<{ busy: number; log: number; checkpointed: number }>;
+  /**
+   * Tests only (needs `allowFaultInjection`): moves the writer's clock — every timestamp, lease and the reaper
+   * follow it — to `setMs` and/or by `advanceMs`, then runs the lease reaper at once. Resolves with the clock's
+   * new time (epoch ms) once the reaper's changes (if any) have been emitted.
+   */
+  setClock(move: { setMs?: number; advanceMs?: number }): Promise<number>;
 }
 
 const completion = z.strictObject({
@@ -80,6 +87,7 @@ const READ_SCHEMAS = {
   getSubtasks: 'getSubtasks',
   getTaskWithSubtasks: 'getTaskWithSubtasks',
   getMyQueue: 'getMyQueue',
+  listReadyTasks: 'listReadyTasks',
   listQueues: 'listQueues',
   getQueueStats: 'queueName',
   getQueueTasks: 'getQueueTasks',
@@ -111,6 +119,12 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
     lastBatchSize: 0,
     idempotentReplays: 0,
   };
+  function countCoordination(counts: Partial<CoordinationCounts>): void {
+    for (const key of Object.keys(counts) as Array<keyof CoordinationCounts>) {
+      const n = counts[key] ?? 0;
+      if (n > 0) metrics?.coordination[key].inc({}, n);
+    }
+  }
 
   const writerEvents = {
     batch(stats: BatchStats) {
@@ -118,6 +132,10 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
       counters.lastBatchSize = stats.size;
       metrics?.writerBatchSize.observe(stats.size);
       emitter.emit('batch', stats);
+    },
+    event(changes: ChangeSet, counts: Partial<CoordinationCounts>) {
+      countCoordination(counts);
+      if (hasChanges(changes)) emitter.emit('change', changes);
     },
     log(level: 'trace' | 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) {
       log[level](data ?? {}, msg);
@@ -131,6 +149,8 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
     allowFaultInjection: opts.allowFaultInjection === true,
     queueLimit: config.writeQueueLimit,
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,
+    leaseSeconds: config.leaseSeconds,
+    maxAttempts: config.maxAttempts,
   };
   const writer: Writer = opts.inline
     ? new InlineWriter(writerOptions, writerEvents)
@@ -179,6 +199,7 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
         counters.idempotentReplays += 1;
         metrics?.idempotentReplays.inc({ tool: toolNameOf(type) });
       }
+      countCoordination(answer.counts);
       if (hasChanges(answer.changes)) emitter.emit('change', answer.changes);
       return answer.value as WriteCommands[K]['result'];
     } catch (err) {
@@ -285,6 +306,12 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
       await backupDatabase(config.dbPath, path);
     },
     crashWriter: () => writer.crash(),
+    async setClock(move) {
+      const answer = await writer.setClock(move);
+      countCoordination(answer.counts);
+      if (hasChanges(answer.changes)) emitter.emit('change', answer.changes);
+      return answer.value as number;
+    },
     checkpoint: (mode) => writer.checkpoint(mode),
     close() {
       closing ??= (async () => {

@@ -34,7 +34,8 @@ export type WriteInputs = {
 export const writeInputs = Object.fromEntries(
   WRITE_COMMAND_NAMES.map((name) => [
     name,
-    schemas[WRITE_COMMANDS[name].input].extend({ idempotency_key: idempotencyKey.optional() }),
+    // safeExtend keeps the schema's refinements (e.g. one spelling of the blockers).
+    schemas[WRITE_COMMANDS[name].input].safeExtend({ idempotency_key: idempotencyKey.optional() }),
   ]),
 ) as unknown as WriteInputs;
 

@@ -38,9 +38,12 @@ export interface WriteCommandSpec {
   access: Access;
 }
 
-/** `update_task` on an unassigned task is a claim when it only assigns the task to the caller (and sets status). */
+/**
+ * `update_task` on an unassigned task is a claim when it only assigns the task to the caller (and may set its
+ * status, with a lease length).
+ */
 function claimsForCaller(args: CommandArgs, agent: string): boolean {
-  const allowed = new Set(['id', 'assigned_to', 'status', 'updated_by']);
+  const allowed = new Set(['id', 'assigned_to', 'status', 'updated_by', 'lease_seconds']);
   return args.assigned_to === agent && Object.keys(args).every((k) => allowed.has(k));
 }
 
@@ -52,6 +55,12 @@ export const WRITE_COMMANDS = {
   archiveTask: { input: 'taskId', access: { to: 'owner', task: 'id' } },
   moveSubtask: { input: 'moveSubtask', access: { to: 'owner', task: 'subtask_id' } },
   signupForTask: { input: 'signupForTask', access: { to: 'anyone' } },
+  // Claims only the caller's own or unassigned ready tasks (the handler's rule); agent_name is the caller's.
+  claimNextTask: { input: 'claimNextTask', access: { to: 'anyone' } },
+  // The handlers also require the current lease; the holder is the assignee.
+  heartbeatTask: { input: 'heartbeatTask', access: { to: 'owner', task: 'task_id' } },
+  releaseTask: { input: 'releaseTask', access: { to: 'owner', task: 'task_id' } },
+  requeueTask: { input: 'requeueTask', access: { to: 'owner', task: 'task_id' } },
   moveTask: { input: 'moveTask', access: { to: 'owner', task: 'task_id' } },
   addTaskToQueue: { input: 'addTaskToQueue', access: { to: 'owner', task: 'task_id' } },
   removeTaskFromQueue: { input: 'removeTaskFromQueue', access: { to: 'owner', task: 'task_id' } },

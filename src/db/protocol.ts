@@ -11,6 +11,11 @@ import type {
   AddCommentInput,
   AddLinkInput,
   AddTaskToQueueInput,
+  ClaimNextTaskInput,
+  HeartbeatTaskInput,
+  ListReadyTasksInput,
+  ReleaseTaskInput,
+  RequeueTaskInput,
   CommentIdInput,
   CreateSubtaskInput,
   CreateTaskInput,
@@ -47,6 +52,7 @@ import type {
   Link,
   QueueStats,
   QueueSummary,
+  ReadyPage,
   Task,
   TaskDetail,
   TaskPage,
@@ -64,6 +70,14 @@ export interface WriteCommands {
   archiveTask: { args: TaskIdInput; result: Task };
   moveSubtask: { args: MoveSubtaskInput; result: Task };
   signupForTask: { args: SignupForTaskInput; result: ClaimResult };
+  /** Assigns and claims the best ready task for the agent (its own, or unassigned in queue_name), with a lease. */
+  claimNextTask: { args: ClaimNextTaskInput; result: ClaimResult };
+  /** Extends the holder's lease. LEASE_LOST when the lease presented is not the current one. */
+  heartbeatTask: { args: HeartbeatTaskInput; result: Task };
+  /** Gives a claim back at once: idle, same assignee, lease cleared. */
+  releaseTask: { args: ReleaseTaskInput; result: Task };
+  /** Clears dead_lettered_at (and any lease), optionally resets attempts: the task is ready again. */
+  requeueTask: { args: RequeueTaskInput; result: Task };
   moveTask: { args: MoveTaskInput; result: Task };
   addTaskToQueue: { args: AddTaskToQueueInput; result: Task };
   removeTaskFromQueue: { args: RemoveTaskFromQueueInput; result: Task };
@@ -104,6 +118,16 @@ export type WriteCommand = {
 
 export type WriteResult<K extends WriteCommandName> = WriteCommands[K]['result'];
 
+/** Coordination events a write (or the lease reaper) caused, counted into the server's metrics. */
+export interface CoordinationCounts {
+  /** Claims taken (claim_next_task, signup_for_task, update_task to working). */
+  claims: number;
+  /** Of those, claims of a task that had been claimed before (after an expiry or a release). */
+  reclaims: number;
+  leaseExpiries: number;
+  deadLetters: number;
+}
+
 /** Options the writer thread starts with (its `workerData`). */
 export interface WriterOptions {
   dbPath: string;
@@ -111,10 +135,14 @@ export interface WriterOptions {
   batchMax: number;
   /** Log SQL at trace level (forwarded to the main thread as `log` messages). */
   traceSql: boolean;
-  /** Tests only: accept the `crash` request, which kills the thread in the middle of a batch. */
+  /** Tests only: accept the `crash` and `clock` requests. */
   allowFaultInjection?: boolean;
   /** How long an idempotency key is remembered (TINYTASK_IDEMPOTENCY_TTL). */
   idempotencyTtlSeconds: number;
+  /** Default lease length of a claim (TINYTASK_LEASE_SECONDS); 0 switches leases (and the reaper) off. */
+  leaseSeconds: number;
+  /** Lease expiries after which a task is dead-lettered (TINYTASK_MAX_ATTEMPTS). */
+  maxAttempts: number;
 }
 
 export type WriterRequest =
@@ -126,6 +154,11 @@ export type WriterRequest =
   | { kind: 'shutdown'; id: number }
   /** Fault injection (tests): exit the thread while a batch is open, after the writes queued before it ran. */
   | { kind: 'crash'; id: number }
+  /**
+   * Fault injection (tests): moves the writer's clock (used for every timestamp, lease and the reaper) to `setMs`
+   * (epoch ms) and/or by `advanceMs`, then runs the reaper at once. Answers the clock's new time (epoch ms).
+   */
+  | { kind: 'clock'; id: number; setMs?: number; advanceMs?: number }
   /**
    * Several requests in one message, handled in order. The main thread sends everything issued in the same
    * turn of its event loop this way, so those writes reach the same batch and postMessage is paid once.
@@ -140,7 +173,16 @@ export interface BatchStats {
 export type WriterResponse =
   | { kind: 'ready'; schemaVersion: number }
   /** `replayed`: the answer was stored under the write's idempotency key; nothing was written this time. */
-  | { kind: 'ok'; id: number; value: unknown; changes?: ChangeSet; replayed?: true }
+  | {
+      kind: 'ok';
+      id: number;
+      value: unknown;
+      changes?: ChangeSet;
+      counts?: Partial<CoordinationCounts>;
+      replayed?: true;
+    }
+  /** A write the writer made by itself (the lease reaper): what it changed, for listeners and metrics. */
+  | { kind: 'event'; changes: ChangeSet; counts: Partial<CoordinationCounts> }
   | { kind: 'error'; id: number; error: PlainError }
   /** Sent after every committed batch, for metrics. */
   | { kind: 'batch'; stats: BatchStats }
@@ -167,6 +209,8 @@ export interface ReadQueries {
   getSubtasks: { args: GetSubtasksInput; result: Task[] };
   getTaskWithSubtasks: { args: GetTaskWithSubtasksInput; result: TaskTree };
   getMyQueue: { args: GetMyQueueInput; result: Task[] };
+  /** Ready tasks (idle, unarchived, not dead-lettered, every blocker complete), best first, by cursor. */
+  listReadyTasks: { args: ListReadyTasksInput; result: ReadyPage };
   agentQueueSummary: { args: { agent_name: string }; result: AgentQueueSummary };
   listQueues: { args: Record<string, never>; result: QueueSummary[] };
   getQueueStats: { args: QueueNameInput; result: QueueStats };

@@ -9,7 +9,11 @@ export const ERROR_CODES = {
   NOT_FOUND: 'The task, comment or link named does not exist.',
   CONFLICT: 'The request is well formed but the current state of the board does not allow it.',
   NOT_ASSIGNEE: 'The agent named as the current assignee is not the task’s assignee.',
-  CYCLE: 'The change would make a task its own ancestor or its own blocker, directly or through others.',
+  CYCLE: 'The change would make a task its own ancestor, directly or through its subtasks.',
+  DEPENDENCY_CYCLE: 'The blockers given would make a task wait, directly or through others, for itself.',
+  BLOCKED: 'The task still has open blockers, so it cannot be started or completed yet.',
+  LEASE_LOST:
+    'The lease presented is no longer the task’s current lease: it expired, was released, or the task was reclaimed.',
   UNAUTHORIZED: 'The HTTP request carries no bearer token, or one the server does not know.',
   FORBIDDEN:
     'The bearer token may not do this: it is bound to another agent than the call names, or the task, comment or link belongs to another agent.',
@@ -88,6 +92,32 @@ export const errors = {
             'Pass the task’s current assignee as current_agent.',
     ),
   cycle: (message: string) => new TaskBoardError('CYCLE', message),
+  dependencyCycle: (cycle: readonly number[]) =>
+    new TaskBoardError(
+      'DEPENDENCY_CYCLE',
+      cycle.length <= 2
+        ? `Task ${cycle[0]} cannot block itself.`
+        : `These blockers would create a dependency cycle: ${cycle.map((id) => `task ${id}`).join(' → ')}. ` +
+            'Remove one of the blockers in the cycle.',
+    ),
+  blocked: (taskId: number, status: string, open: ReadonlyArray<{ id: number; status: string }>) =>
+    new TaskBoardError(
+      'BLOCKED',
+      `Task ${taskId} cannot be set ${status}: it is blocked by ${open
+        .map((b) => `task ${b.id} (${b.status})`)
+        .join(
+          ', ',
+        )}. Complete ${open.length === 1 ? 'that task' : 'those tasks'} first, or change blocked_by_task_ids.`,
+    ),
+  leaseLost: (taskId: number, holder: { assigned_to: string | null; status: string; leased: boolean }) =>
+    new TaskBoardError(
+      'LEASE_LOST',
+      `Your lease on task ${taskId} is no longer valid: the task was reclaimed and ` +
+        (holder.leased
+          ? `is now held by ${JSON.stringify(holder.assigned_to)} under another lease.`
+          : `is now ${holder.status}${holder.assigned_to === null ? ', unassigned' : `, assigned to ${JSON.stringify(holder.assigned_to)}`}, with no lease.`) +
+        ' Nothing was written. Stop working on it; claim it again with claim_next_task if it is still ready.',
+    ),
   forbidden: (message: string) => new TaskBoardError('FORBIDDEN', message),
   idempotencyConflict: (message: string) => new TaskBoardError('IDEMPOTENCY_CONFLICT', message),
   featureDisabled: (message: string) => new TaskBoardError('FEATURE_DISABLED', message),

@@ -22,6 +22,13 @@ export const LIMITS = {
   listLimit: 1_000,
   listLimitDefault: 100,
   offset: 1_000_000_000,
+  /** Longest lease a call may ask for: one week. */
+  leaseSeconds: 7 * 24 * 3600,
+  leaseId: 100,
+  /** Most blockers one task may have. */
+  blockers: 100,
+  reason: 2_000,
+  cursor: 500,
 } as const;
 
 /**
@@ -115,6 +122,47 @@ const includeDescription = flag(
   'Include each task’s full description (default false, to keep answers small)',
 );
 
+const leaseSeconds = integer(
+  1,
+  LIMITS.leaseSeconds,
+  `lease_seconds must be an integer from 1 to ${LIMITS.leaseSeconds}`,
+).describe(
+  'Length of the lease in seconds (default: the server’s TINYTASK_LEASE_SECONDS). Heartbeat before it runs out or the task returns to idle',
+);
+
+const leaseId = (description: string) =>
+  z
+    .string({ error: () => 'lease_id must be a string' })
+    .min(1, { error: 'lease_id must not be empty' })
+    .max(LIMITS.leaseId, { error: `lease_id is longer than ${LIMITS.leaseId} characters` })
+    .describe(description);
+
+/** Optional lease on writes that may be fenced: with it the write is refused (LEASE_LOST) once the lease is gone. */
+const fencingLease = leaseId(
+  'The lease_id of your claim. With it the write fails with LEASE_LOST if the task was reclaimed since, and extends the lease; without it the write is unfenced',
+).optional();
+
+const blockerIds = (description: string) =>
+  z
+    .array(idValue('each of blocked_by_task_ids'), {
+      error: () => 'blocked_by_task_ids must be an array of task ids',
+    })
+    .max(LIMITS.blockers, { error: `blocked_by_task_ids may hold at most ${LIMITS.blockers} ids` })
+    .describe(description);
+
+/** The list and the legacy single blocker are two spellings of one field: one of them per call. */
+const oneBlockerSpelling: [
+  (v: { blocked_by_task_id?: unknown; blocked_by_task_ids?: unknown }) => boolean,
+  { error: string; path: PropertyKey[] },
+] = [
+  (v) => v.blocked_by_task_id === undefined || v.blocked_by_task_ids === undefined,
+  {
+    error:
+      'blocked_by_task_id and blocked_by_task_ids set the same thing; pass blocked_by_task_ids (a list) alone',
+    path: ['blocked_by_task_ids'],
+  },
+];
+
 const listFilters = {
   assigned_to: agentName('assigned_to', 'Only tasks assigned to this agent').optional(),
   status: statusFilter.optional(),
@@ -145,55 +193,83 @@ const subtaskFiltersAgree: [
 ];
 
 export const schemas = {
-  createTask: z.strictObject({
-    title: text('title', LIMITS.title, 'Task title'),
-    description: optionalText('description', LIMITS.description, 'Task description').optional(),
-    assigned_to: agentName('assigned_to', 'Agent the task is assigned to').optional(),
-    created_by: agentName('created_by', 'Agent creating the task (required)'),
-    priority: priority.optional(),
-    tags: tags.optional(),
-    parent_task_id: id('parent_task_id', 'Parent task id: creates the task as a subtask of it').optional(),
-    queue_name: queueName('queue_name', 'Queue (team) the task belongs to, e.g. dev, product, qa').optional(),
-    blocked_by_task_id: id(
-      'blocked_by_task_id',
-      'Task that blocks this one: it cannot be claimed until the blocker is complete',
-    ).optional(),
-    auto_promote: flag(
-      'auto_promote',
-      'Whether this task’s status rolls up from its subtasks’ statuses (default true)',
-    ).optional(),
-  }),
+  createTask: z
+    .strictObject({
+      title: text('title', LIMITS.title, 'Task title'),
+      description: optionalText('description', LIMITS.description, 'Task description').optional(),
+      assigned_to: agentName('assigned_to', 'Agent the task is assigned to').optional(),
+      created_by: agentName('created_by', 'Agent creating the task (required)'),
+      priority: priority.optional(),
+      tags: tags.optional(),
+      parent_task_id: id('parent_task_id', 'Parent task id: creates the task as a subtask of it').optional(),
+      queue_name: queueName(
+        'queue_name',
+        'Queue (team) the task belongs to, e.g. dev, product, qa',
+      ).optional(),
+      blocked_by_task_id: id(
+        'blocked_by_task_id',
+        'Task that blocks this one: it cannot be claimed until the blocker is complete (same as a one-element blocked_by_task_ids)',
+      ).optional(),
+      blocked_by_task_ids: blockerIds(
+        'Tasks that block this one: it is not ready (cannot be claimed or started) until every one is complete',
+      ).optional(),
+      auto_promote: flag(
+        'auto_promote',
+        'Whether this task’s status rolls up from its subtasks’ statuses (default true)',
+      ).optional(),
+    })
+    .refine(...oneBlockerSpelling),
 
-  createSubtask: z.strictObject({
-    parent_task_id: id('parent_task_id', 'Parent task id'),
-    title: text('title', LIMITS.title, 'Subtask title'),
-    description: optionalText('description', LIMITS.description, 'Subtask description').optional(),
-    assigned_to: agentName('assigned_to', 'Agent the subtask is assigned to').optional(),
-    created_by: agentName('created_by', 'Agent creating the subtask (required)'),
-    priority: priority.optional(),
-    tags: tags.optional(),
-    queue_name: queueName('queue_name', 'Queue; defaults to the parent’s queue').optional(),
-    blocked_by_task_id: id('blocked_by_task_id', 'Task that blocks this subtask').optional(),
-  }),
+  createSubtask: z
+    .strictObject({
+      parent_task_id: id('parent_task_id', 'Parent task id'),
+      title: text('title', LIMITS.title, 'Subtask title'),
+      description: optionalText('description', LIMITS.description, 'Subtask description').optional(),
+      assigned_to: agentName('assigned_to', 'Agent the subtask is assigned to').optional(),
+      created_by: agentName('created_by', 'Agent creating the subtask (required)'),
+      priority: priority.optional(),
+      tags: tags.optional(),
+      queue_name: queueName('queue_name', 'Queue; defaults to the parent’s queue').optional(),
+      blocked_by_task_id: id('blocked_by_task_id', 'Task that blocks this subtask').optional(),
+      blocked_by_task_ids: blockerIds(
+        'Tasks that block this subtask: it is not ready until every one is complete',
+      ).optional(),
+    })
+    .refine(...oneBlockerSpelling),
 
-  updateTask: z.strictObject({
-    id: id('id', 'Task id'),
-    title: text('title', LIMITS.title, 'New title').optional(),
-    description: optionalText('description', LIMITS.description, 'New description').optional(),
-    status: status.optional(),
-    assigned_to: orNull(agentName('assigned_to', 'New assignee; null unassigns')).optional(),
-    priority: priority.optional(),
-    tags: tags.optional(),
-    parent_task_id: orNull(
-      id('parent_task_id', 'New parent task id; null makes the task top-level'),
-    ).optional(),
-    queue_name: orNull(queueName('queue_name', 'New queue; null takes the task out of its queue')).optional(),
-    blocked_by_task_id: orNull(
-      id('blocked_by_task_id', 'Task that blocks this one; null unblocks'),
-    ).optional(),
-    auto_promote: flag('auto_promote', 'Whether the status rolls up from subtasks').optional(),
-    updated_by: agentName('updated_by', 'Agent making the change (recorded in the task history)').optional(),
-  }),
+  updateTask: z
+    .strictObject({
+      id: id('id', 'Task id'),
+      title: text('title', LIMITS.title, 'New title').optional(),
+      description: optionalText('description', LIMITS.description, 'New description').optional(),
+      status: status.optional(),
+      assigned_to: orNull(agentName('assigned_to', 'New assignee; null unassigns')).optional(),
+      priority: priority.optional(),
+      tags: tags.optional(),
+      parent_task_id: orNull(
+        id('parent_task_id', 'New parent task id; null makes the task top-level'),
+      ).optional(),
+      queue_name: orNull(
+        queueName('queue_name', 'New queue; null takes the task out of its queue'),
+      ).optional(),
+      blocked_by_task_id: orNull(
+        id(
+          'blocked_by_task_id',
+          'Task that blocks this one (replaces every blocker, as a one-element blocked_by_task_ids); null unblocks',
+        ),
+      ).optional(),
+      blocked_by_task_ids: blockerIds(
+        'Replaces the tasks that block this one; [] unblocks. Setting status working or complete on a blocked task fails with BLOCKED',
+      ).optional(),
+      auto_promote: flag('auto_promote', 'Whether the status rolls up from subtasks').optional(),
+      updated_by: agentName(
+        'updated_by',
+        'Agent making the change (recorded in the task history)',
+      ).optional(),
+      lease_id: fencingLease,
+      lease_seconds: leaseSeconds.optional(),
+    })
+    .refine(...oneBlockerSpelling),
 
   taskId: z.strictObject({ id: id('id', 'Task id') }),
 
@@ -233,6 +309,63 @@ export const schemas = {
 
   signupForTask: z.strictObject({
     agent_name: agentName('agent_name', 'Agent claiming its highest-priority idle task'),
+    lease_seconds: leaseSeconds.optional(),
+  }),
+
+  claimNextTask: z.strictObject({
+    agent_name: agentName('agent_name', 'Agent claiming the task (becomes its assignee)'),
+    queue_name: queueName(
+      'queue_name',
+      'Also consider unassigned ready tasks in this queue (team); without it only tasks assigned to the agent',
+    ).optional(),
+    task_id: id(
+      'task_id',
+      'Claim this task only: it must be ready and either unassigned or assigned to the agent',
+    ).optional(),
+    lease_seconds: leaseSeconds.optional(),
+  }),
+
+  heartbeatTask: z.strictObject({
+    task_id: id('task_id', 'Task you hold'),
+    agent_name: agentName('agent_name', 'Agent holding the lease'),
+    lease_id: leaseId('The lease_id your claim returned'),
+    lease_seconds: leaseSeconds.optional(),
+  }),
+
+  releaseTask: z.strictObject({
+    task_id: id('task_id', 'Task you hold'),
+    agent_name: agentName('agent_name', 'Agent holding the lease'),
+    lease_id: leaseId('The lease_id your claim returned'),
+    reason: text('reason', LIMITS.reason, 'Why you give the task back (added as a comment)').optional(),
+  }),
+
+  requeueTask: z.strictObject({
+    task_id: id('task_id', 'Task to requeue (dead-lettered, or idle/working to give it back to the queue)'),
+    reset_attempts: flag(
+      'reset_attempts',
+      'Also reset attempts and lease_expiries to 0, giving the task a full set of tries (default false)',
+    ).optional(),
+    requeued_by: agentName(
+      'requeued_by',
+      'Agent or operator requeueing (recorded in the history)',
+    ).optional(),
+  }),
+
+  listReadyTasks: z.strictObject({
+    queue_name: queueName(
+      'queue_name',
+      'Ready tasks in this queue; with agent_name, the unassigned ones in it plus the agent’s own',
+    ).optional(),
+    agent_name: agentName(
+      'agent_name',
+      'Ready tasks assigned to this agent (with queue_name: plus the unassigned ones in that queue)',
+    ).optional(),
+    limit: limit.optional(),
+    cursor: z
+      .string({ error: () => 'cursor must be a string' })
+      .max(LIMITS.cursor, { error: 'cursor is not one this server returned' })
+      .describe('next_cursor of the previous page')
+      .optional(),
   }),
 
   moveTask: z.strictObject({
@@ -240,6 +373,7 @@ export const schemas = {
     current_agent: agentName('current_agent', 'The task’s current assignee (checked)'),
     new_agent: agentName('new_agent', 'Agent to hand the task to'),
     comment: text('comment', LIMITS.comment, 'Hand-off message: what was done and what is left'),
+    lease_id: fencingLease,
   }),
 
   listQueues: z.strictObject({}),
@@ -269,6 +403,7 @@ export const schemas = {
     task_id: id('task_id', 'Task id'),
     content: text('content', LIMITS.comment, 'Comment text'),
     created_by: agentName('created_by', 'Agent writing the comment').optional(),
+    lease_id: fencingLease,
   }),
 
   updateComment: z.strictObject({
@@ -290,6 +425,7 @@ export const schemas = {
     url: text('url', LIMITS.url, 'URL, path or other reference to the artifact'),
     description: optionalText('description', LIMITS.linkDescription, 'What the link points to').optional(),
     created_by: agentName('created_by', 'Agent adding the link').optional(),
+    lease_id: fencingLease,
   }),
 
   updateLink: z.strictObject({
@@ -318,6 +454,11 @@ export type GetTaskWithSubtasksInput = InputOf<'getTaskWithSubtasks'>;
 export type MoveSubtaskInput = InputOf<'moveSubtask'>;
 export type GetMyQueueInput = InputOf<'getMyQueue'>;
 export type SignupForTaskInput = InputOf<'signupForTask'>;
+export type ClaimNextTaskInput = InputOf<'claimNextTask'>;
+export type HeartbeatTaskInput = InputOf<'heartbeatTask'>;
+export type ReleaseTaskInput = InputOf<'releaseTask'>;
+export type RequeueTaskInput = InputOf<'requeueTask'>;
+export type ListReadyTasksInput = InputOf<'listReadyTasks'>;
 export type MoveTaskInput = InputOf<'moveTask'>;
 export type QueueNameInput = InputOf<'queueName'>;
 export type AddTaskToQueueInput = InputOf<'addTaskToQueue'>;

@@ -16,12 +16,28 @@ export interface Task {
   tags: string[];
   parent_task_id: number | null;
   queue_name: string | null;
+  /** The first (lowest id) of `blocked_by_task_ids`, or null: TinyTask's single blocker, kept for old clients. */
   blocked_by_task_id: number | null;
+  /** Every task that blocks this one, ascending. The task is ready only once all of them are complete. */
+  blocked_by_task_ids: number[];
   /** Whether the status rolls up from the task's children (TinyTask's `auto_promote`). */
   auto_promote: boolean;
   created_at: string;
   updated_at: string;
   archived_at: string | null;
+  /**
+   * The current claim's lease (random, unguessable), or null when the task is not leased (idle, complete, or
+   * leases switched off). Writes that present it are fenced: a different id fails with LEASE_LOST.
+   */
+  lease_id: string | null;
+  /** When the lease runs out (ISO 8601 UTC); past it the reaper returns the task to idle. */
+  lease_expires_at: string | null;
+  /** How many times the task was claimed (claim_next_task, signup_for_task, update_task to working). */
+  attempts: number;
+  /** How many of those claims ended with the lease running out. */
+  lease_expiries: number;
+  /** Set when the task ran out of attempts: never claimed, never ready, until requeue_task. */
+  dead_lettered_at: string | null;
 }
 
 export interface Comment {
@@ -58,7 +74,7 @@ export interface TaskDetail extends Task {
   description: string | null;
   comments: Comment[];
   links: Link[];
-  /** True while `blocked_by_task_id` names a task that is not complete. */
+  /** True while any of `blocked_by_task_ids` names a task that is not complete. */
   is_currently_blocked: boolean;
   subtask_count: number;
 }
@@ -116,14 +132,37 @@ export interface ClearQueueResult {
   task_ids: number[];
 }
 
-/** `signup_for_task`: the claimed task, or null when nothing could be claimed. */
+/** `signup_for_task` and `claim_next_task`: the claimed task (with its lease), or null when nothing could be claimed. */
 export type ClaimResult = Task | null;
+
+/** `release_task`, `heartbeat_task`, `requeue_task`: the task after the change. */
+export type LeaseResult = Task;
+
+/** `list_ready_tasks`: one page of ready tasks, best first (priority DESC, created_at, id). */
+export interface ReadyPage {
+  tasks: Task[];
+  /** Opaque; pass it back as `cursor` for the next page. Null on the last page. */
+  next_cursor: string | null;
+}
+
+/**
+ * Who may have gained a ready task through a write. A listener waiting for work for agent A in queue Q wakes
+ * when `agents` holds A or `queues` holds Q. Set when a task became (or was created) ready: created idle,
+ * returned to idle (release, lease expiry, hand-off, update), requeued, or unblocked by its last open blocker
+ * completing. Names are of the ready task's assignee (`agents`) and, for unassigned tasks, its queue (`queues`).
+ */
+export interface ReadyChange {
+  agents: string[];
+  queues: string[];
+}
 
 /** What a write changed, so subscribers of the affected resources can be told. */
 export interface ChangeSet {
   tasks: number[];
   agents: string[];
   queues: string[];
+  /** Who may have a newly ready task. Absent or empty when no task became ready. */
+  ready?: ReadyChange;
 }
 
 export interface BoardStats {

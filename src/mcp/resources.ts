@@ -75,6 +75,14 @@ export async function readResourceData(board: Board, ref: ResourceRef): Promise<
     }
     case 'tasks_archived':
       return archivedTasks(board);
+    case 'agent_ready': {
+      const page = await board.listReadyTasks({ agent_name: ref.agent, limit: LIST_RESOURCE_LIMIT });
+      return { agent: ref.agent, count: page.tasks.length, tasks: page.tasks };
+    }
+    case 'tasks_ready': {
+      const page = await board.listReadyTasks({ limit: LIST_RESOURCE_LIMIT });
+      return { count: page.tasks.length, tasks: page.tasks };
+    }
   }
 }
 

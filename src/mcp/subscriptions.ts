@@ -34,6 +34,7 @@ export function urisForChange(changes: ChangeSet): Set<string> {
   if (changes.tasks.length > 0) {
     uris.add('tasks://active');
     uris.add('tasks://archived');
+    uris.add('tasks://ready');
   }
   return uris;
 }

@@ -13,8 +13,10 @@ export type ResourceRef =
   | { kind: 'queue_tasks'; queue: string }
   | { kind: 'agent_summary'; agent: string }
   | { kind: 'agent_queue'; agent: string }
+  | { kind: 'agent_ready'; agent: string }
   | { kind: 'tasks_active' }
-  | { kind: 'tasks_archived' };
+  | { kind: 'tasks_archived' }
+  | { kind: 'tasks_ready' };
 
 export interface TemplateInfo {
   uriTemplate: string;
@@ -69,6 +71,14 @@ export const RESOURCE_TEMPLATES: readonly TemplateInfo[] = [
     variables: { agent_name: 'agent' },
   },
   {
+    uriTemplate: 'queue://{agent_name}/ready',
+    name: 'agent_ready',
+    title: 'Agent ready tasks',
+    description:
+      'The agent’s ready tasks (idle, not archived or dead-lettered, every blocker complete), best first (first 1000): { agent, count, tasks }.',
+    variables: { agent_name: 'agent' },
+  },
+  {
     uriTemplate: 'queue://stats/{queue_name}',
     name: 'queue_stats',
     title: 'Queue statistics',
@@ -111,12 +121,19 @@ export const FIXED_RESOURCES: readonly FixedResourceInfo[] = [
     title: 'Archived tasks',
     description: 'Archived tasks (first 1000): { count, tasks }.',
   },
+  {
+    uri: 'tasks://ready',
+    name: 'ready_tasks',
+    title: 'Ready tasks',
+    description:
+      'Tasks that can be started now — idle, not archived or dead-lettered, every blocker complete — best first (first 1000): { count, tasks }.',
+  },
 ];
 
 export const UNKNOWN_URI_HINT =
   'Known resources: task://{id}, task://{id}/comments, task://{id}/links, task://hierarchy/{id}, ' +
-  'queue://{agent_name}, queue://{agent_name}/summary, queue://list, queue://stats/{queue_name}, ' +
-  'queue://tasks/{queue_name}, tasks://active, tasks://archived.';
+  'queue://{agent_name}, queue://{agent_name}/summary, queue://{agent_name}/ready, queue://list, ' +
+  'queue://stats/{queue_name}, queue://tasks/{queue_name}, tasks://active, tasks://archived, tasks://ready.';
 
 function decode(part: string): string | undefined {
   if (part.length === 0) return undefined;
@@ -133,6 +150,7 @@ export function parseResourceUri(uri: string): ResourceRef | undefined {
   if (uri === 'queue://list') return { kind: 'queue_list' };
   if (uri === 'tasks://active') return { kind: 'tasks_active' };
   if (uri === 'tasks://archived') return { kind: 'tasks_archived' };
+  if (uri === 'tasks://ready') return { kind: 'tasks_ready' };
   if ((m = /^task:\/\/hierarchy\/([1-9][0-9]{0,15})$/.exec(uri)))
     return { kind: 'task_hierarchy', id: m[1]! };
   if ((m = /^task:\/\/([1-9][0-9]{0,15})\/comments$/.exec(uri))) return { kind: 'task_comments', id: m[1]! };
@@ -149,6 +167,10 @@ export function parseResourceUri(uri: string): ResourceRef | undefined {
   if ((m = /^queue:\/\/([^/]+)\/summary$/.exec(uri))) {
     const agent = decode(m[1]!);
     return agent === undefined ? undefined : { kind: 'agent_summary', agent };
+  }
+  if ((m = /^queue:\/\/([^/]+)\/ready$/.exec(uri))) {
+    const agent = decode(m[1]!);
+    return agent === undefined ? undefined : { kind: 'agent_ready', agent };
   }
   if ((m = /^queue:\/\/([^/]+)$/.exec(uri))) {
     const agent = decode(m[1]!);
@@ -182,12 +204,20 @@ export function canonicalUri(ref: ResourceRef): string {
       return `queue://${enc(ref.agent)}`;
     case 'tasks_active':
       return 'tasks://active';
+    case 'agent_ready':
+      return `queue://${enc(ref.agent)}/ready`;
     case 'tasks_archived':
       return 'tasks://archived';
+    case 'tasks_ready':
+      return 'tasks://ready';
   }
 }
 
 export const taskUris = (id: number) => [`task://${id}`, `task://${id}/comments`, `task://${id}/links`];
 export const hierarchyUri = (id: number) => `task://hierarchy/${id}`;
-export const agentUris = (agent: string) => [`queue://${enc(agent)}`, `queue://${enc(agent)}/summary`];
+export const agentUris = (agent: string) => [
+  `queue://${enc(agent)}`,
+  `queue://${enc(agent)}/summary`,
+  `queue://${enc(agent)}/ready`,
+];
 export const queueUris = (queue: string) => [`queue://stats/${enc(queue)}`, `queue://tasks/${enc(queue)}`];

@@ -15,7 +15,7 @@ export const commentTools: ToolDef[] = [
     input: writeInputs.addComment,
     output: commentShape,
     resultDoc: 'The created comment.',
-    errors: ['NOT_FOUND', 'FORBIDDEN'],
+    errors: ['NOT_FOUND', 'LEASE_LOST', 'FORBIDDEN'],
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
     identity: ['created_by'],
     identityDefaults: ['created_by'],

@@ -1,12 +1,13 @@
 import { commentTools } from './comments.js';
 import { historyTools } from './history.js';
+import { leaseTools } from './leases.js';
 import { linkTools } from './links.js';
 import { queueTools } from './queues.js';
 import { subtaskTools } from './subtasks.js';
 import { taskTools } from './tasks.js';
 import type { ToolDef } from './types.js';
 
-/** Every tool in the order tools/list shows them: TinyTask's 30, then get_task_history. */
+/** Every tool in the order tools/list shows them: TinyTask's 30, get_task_history, then the coordination tools. */
 export const allTools: readonly ToolDef[] = [
   ...taskTools,
   ...subtaskTools,
@@ -14,6 +15,7 @@ export const allTools: readonly ToolDef[] = [
   ...commentTools,
   ...linkTools,
   ...historyTools,
+  ...leaseTools,
 ];
 
 /** The tools a server offers: history tools only when the board records history. */

@@ -15,7 +15,7 @@ export const linkTools: ToolDef[] = [
     input: writeInputs.addLink,
     output: linkShape,
     resultDoc: 'The created link.',
-    errors: ['NOT_FOUND', 'FORBIDDEN'],
+    errors: ['NOT_FOUND', 'LEASE_LOST', 'FORBIDDEN'],
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
     identity: ['created_by'],
     identityDefaults: ['created_by'],

@@ -29,11 +29,26 @@ export const taskShape = z
     tags: z.array(z.string()).describe('Tags'),
     parent_task_id: z.number().int().nullable().describe('Parent task id, or null for a top-level task'),
     queue_name: z.string().nullable().describe('Queue (team), or null'),
-    blocked_by_task_id: z.number().int().nullable().describe('Task that blocks this one, or null'),
+    blocked_by_task_id: z
+      .number()
+      .int()
+      .nullable()
+      .describe('The first of blocked_by_task_ids (TinyTask’s single blocker), or null'),
+    blocked_by_task_ids: z
+      .array(z.number().int())
+      .describe('Tasks that block this one; it is ready only once all are complete'),
     auto_promote: z.boolean().describe('Whether the status rolls up from the subtasks'),
     created_at: timestamp('Creation time'),
     updated_at: timestamp('Last change'),
     archived_at: nullableTimestamp('Archival time'),
+    lease_id: z
+      .string()
+      .nullable()
+      .describe('Lease of the current claim (present it on heartbeat_task and fenced writes), or null'),
+    lease_expires_at: nullableTimestamp('When the lease runs out'),
+    attempts: z.number().int().describe('Times the task was claimed'),
+    lease_expiries: z.number().int().describe('Times a lease on it ran out'),
+    dead_lettered_at: nullableTimestamp('When it was dead-lettered (never claimed until requeue_task)'),
   })
   .describe('A task');
 
@@ -77,7 +92,7 @@ export const taskDetailShape = taskShape
     description: z.string().nullable().describe('Description'),
     comments: z.array(commentShape).describe('Comments, oldest first'),
     links: z.array(linkShape).describe('Links'),
-    is_currently_blocked: z.boolean().describe('True while the blocking task is not complete'),
+    is_currently_blocked: z.boolean().describe('True while any blocking task is not complete'),
     subtask_count: z.number().int().describe('Direct subtasks'),
   })
   .describe('A task with its comments and links');

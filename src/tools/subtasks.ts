@@ -16,7 +16,7 @@ export const subtaskTools: ToolDef[] = [
     input: writeInputs.createSubtask,
     output: taskShape,
     resultDoc: 'The created subtask.',
-    errors: ['NOT_FOUND', 'FORBIDDEN'],
+    errors: ['NOT_FOUND', 'DEPENDENCY_CYCLE', 'FORBIDDEN'],
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
     identity: ['created_by'],
     run: async (board, args) => ({ structured: { ...(await board.createSubtask(args)) } }),

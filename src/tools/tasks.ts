@@ -12,12 +12,12 @@ export const taskTools: ToolDef[] = [
     description:
       'Create a new task on the shared board. Use it to record work for yourself or another agent: give a clear ' +
       'title, your own name as created_by, and assigned_to for the agent who should do it (or queue_name for a team ' +
-      'queue). Pass parent_task_id to create it as a subtask, blocked_by_task_id when it must wait for another task. ' +
+      'queue). Pass parent_task_id to create it as a subtask, blocked_by_task_ids when it must wait for other tasks. ' +
       'Returns the created task with its id.',
     input: writeInputs.createTask,
     output: taskShape,
     resultDoc: 'The created task.',
-    errors: ['NOT_FOUND', 'FORBIDDEN'],
+    errors: ['NOT_FOUND', 'DEPENDENCY_CYCLE', 'FORBIDDEN'],
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
     identity: ['created_by'],
     run: async (board, args) => ({ structured: { ...(await board.createTask(args)) } }),
@@ -29,11 +29,13 @@ export const taskTools: ToolDef[] = [
     description:
       'Change fields of an existing task: status (idle, working, complete), title, description, assignee, priority, ' +
       'tags, parent, queue or blocker. Only the fields you pass change. Mark your work done with status "complete"; ' +
-      'pass blocked_by_task_id: null to unblock. To hand a task to another agent with a note, prefer move_task.',
+      'pass blocked_by_task_ids: [] to unblock. Setting working takes a lease like claim_next_task; a blocked task ' +
+      'cannot be set working or complete (BLOCKED). Pass the lease_id of your claim to fence the write (LEASE_LOST if ' +
+      'the task was reclaimed since); without it the write is unfenced. To hand a task over with a note, prefer move_task.',
     input: writeInputs.updateTask,
     output: taskShape,
     resultDoc: 'The task after the change.',
-    errors: ['NOT_FOUND', 'CYCLE', 'FORBIDDEN'],
+    errors: ['NOT_FOUND', 'CYCLE', 'DEPENDENCY_CYCLE', 'BLOCKED', 'LEASE_LOST', 'CONFLICT', 'FORBIDDEN'],
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
     identity: ['updated_by'],
     identityDefaults: ['updated_by'],
@@ -140,9 +142,10 @@ export const taskTools: ToolDef[] = [
     name: 'signup_for_task',
     title: 'Claim next task',
     description:
-      'Claim your next task: atomically picks your highest-priority, oldest idle task that is neither archived nor ' +
-      'blocked, marks it working and returns it. Exactly one agent wins each task however many claim at once. When ' +
-      'nothing can be claimed the answer says so (not an error): check again later or look at list_tasks.',
+      'Claim your next task: atomically picks your highest-priority, oldest ready task (idle, neither archived, ' +
+      'dead-lettered nor blocked), marks it working under a lease and returns it (lease_id, lease_expires_at). ' +
+      'Exactly one agent wins each task however many claim at once. When nothing can be claimed the answer says so ' +
+      '(not an error). claim_next_task does the same and can also take unassigned work from a team queue.',
     input: writeInputs.signupForTask,
     output: z.looseObject({
       claimed: z.boolean().describe('Whether a task was claimed'),
@@ -179,7 +182,7 @@ export const taskTools: ToolDef[] = [
     input: writeInputs.moveTask,
     output: taskShape,
     resultDoc: 'The task after the hand-off (assigned to `new_agent`, idle).',
-    errors: ['NOT_FOUND', 'NOT_ASSIGNEE', 'CONFLICT', 'FORBIDDEN'],
+    errors: ['NOT_FOUND', 'NOT_ASSIGNEE', 'CONFLICT', 'LEASE_LOST', 'FORBIDDEN'],
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
     identity: ['current_agent'],
     run: async (board, args) => ({ structured: { ...(await board.moveTask(args)) } }),

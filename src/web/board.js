@@ -425,23 +425,26 @@
           },
         );
       };
+      // Both go through requeue_task (POST /api/v1/tasks/{id}/requeue): the task returns to idle and to the ready
+      // list, its lease cleared. Release keeps the attempts counted; Requeue also resets them (a dead letter's fresh
+      // start).
       if (task.status === 'working')
         buttons.push(
           el('button', {
             type: 'button',
             text: 'Release',
-            title: 'Give the claim back: the task returns to idle',
+            title: 'End the claim: the task returns to idle, attempts kept',
             onclick: function () {
-              run('release', {});
+              run('requeue', { reset_attempts: false });
             },
           }),
         );
-      if (task.dead_lettered_at || task.status !== 'complete')
+      if (task.dead_lettered_at || task.status === 'idle')
         buttons.push(
           el('button', {
             type: 'button',
             text: 'Requeue',
-            title: 'Back to the ready list, attempts reset',
+            title: 'Back to the ready list with attempts reset',
             onclick: function () {
               run('requeue', { reset_attempts: true });
             },
@@ -522,6 +525,7 @@
             : 'no lease',
         ),
         field('Attempts', task.attempts === undefined ? undefined : task.attempts),
+        field('Leases expired', task.lease_expiries),
         field('Dead-lettered', task.dead_lettered_at),
       ]);
       detail.appendChild(section('Lease and attempts', lease));

@@ -6,7 +6,7 @@
 //   getTask(id)              -> task detail or null (comments, links, lease, attempts)
 //   getHistory(id)           -> history entries, or null when the server keeps none
 //   listQueues()             -> queue names
-//   act(action, id, args)    -> performs an operator action: requeue, release, reassign
+//   act(action, id, args)    -> performs an operator action: requeue (also used to release), reassign
 //   subscribe(handlers)      -> live updates: handlers.change({tasks, reload}), .stats(summary), .status(state)
 //
 // Plain script (no modules, no build step): it defines `window.TinyTaskSources`.
@@ -139,10 +139,12 @@
           });
         });
       },
+      // reassign: PATCH /api/v1/tasks/{id} (update_task); requeue: POST /api/v1/tasks/{id}/requeue (requeue_task).
       act: function (action, id, args) {
         var path = '/api/v1/tasks/' + encodeURIComponent(id);
         if (action === 'reassign') return request('PATCH', path, { assigned_to: args.assigned_to || null });
-        return request('POST', path + '/' + action, args || {});
+        if (action === 'requeue') return request('POST', path + '/requeue', args || {});
+        return Promise.reject(new Error('unknown action ' + action));
       },
       subscribe: function (handlers) {
         var ws = null;

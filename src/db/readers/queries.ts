@@ -1,5 +1,5 @@
 import { errors, toPlainError } from '../../domain/errors.js';
-import type { GetQueueTasksInput, ListTasksInput } from '../../domain/schemas.js';
+import type { GetQueueTasksInput, ListReadyTasksInput, ListTasksInput } from '../../domain/schemas.js';
 import { LIMITS } from '../../domain/schemas.js';
 import type {
   AgentQueueSummary,
@@ -16,9 +16,19 @@ import type {
   TaskStatus,
   TaskTree,
 } from '../../domain/types.js';
+import type { Statement } from 'better-sqlite3';
 import type { Connection } from '../connection.js';
 import { schemaVersion } from '../migrate.js';
 import type { ReadOutcome, ReadQueries, ReadQuery, ReadQueryName } from '../protocol.js';
+import {
+  AFTER_CURSOR_SQL,
+  decodeReadyCursor,
+  encodeReadyCursor,
+  OPEN_BLOCKERS_SQL,
+  READY_ORDER,
+  READY_SQL,
+  readyScopeSql,
+} from '../ready.js';
 import { toTask, type TaskRow } from '../rows.js';
 
 const ORDER = 'ORDER BY priority DESC, created_at ASC, id ASC';
@@ -55,7 +65,7 @@ export function createReadQueries(db: Connection): ReadQueryRunner {
   const s = {
     task: db.prepare<[number], TaskRow>('SELECT * FROM tasks WHERE id = ?'),
     taskExists: db.prepare<[number], number>('SELECT 1 FROM tasks WHERE id = ?').pluck(),
-    blockerStatus: db.prepare<[number], TaskStatus>('SELECT status FROM tasks WHERE id = ?').pluck(),
+    openBlocker: db.prepare<[number], { id: number; status: TaskStatus }>(`${OPEN_BLOCKERS_SQL} LIMIT 1`),
     comments: db.prepare<[number], Comment>('SELECT * FROM comments WHERE task_id = ? ORDER BY id'),
     comment: db.prepare<[number], Comment>('SELECT * FROM comments WHERE id = ?'),
     links: db.prepare<[number], Link>('SELECT * FROM links WHERE task_id = ? ORDER BY id'),
@@ -78,7 +88,9 @@ export function createReadQueries(db: Connection): ReadQueryRunner {
     >(
       `SELECT t.status, count(*) AS n, max(t.priority) AS top,
          sum(CASE WHEN b.id IS NOT NULL AND b.status <> 'complete' THEN 1 ELSE 0 END) AS blocked
-       FROM tasks t LEFT JOIN tasks b ON b.id = t.blocked_by_task_id
+       FROM tasks t LEFT JOIN tasks b ON b.id = (
+         SELECT tb.blocker_id FROM task_blockers tb JOIN tasks x ON x.id = tb.blocker_id
+         WHERE tb.task_id = t.id AND x.status <> 'complete' LIMIT 1)
        WHERE t.assigned_to = ? AND t.status IN ('idle', 'working') AND t.archived_at IS NULL
        GROUP BY t.status`,
     ),
@@ -237,17 +249,43 @@ export function createReadQueries(db: Connection): ReadQueryRunner {
     return out;
   }
 
+  const readyStatements = new Map<string, Statement<Record<string, unknown>, TaskRow>>();
+  /** One page of ready tasks in claim order; a statement per distinct (scope, cursor) shape. */
+  function listReadyTasks(args: ListReadyTasksInput) {
+    const limit = args.limit ?? LIMITS.listLimitDefault;
+    const cursor = args.cursor === undefined ? null : decodeReadyCursor(args.cursor);
+    const where = [READY_SQL, readyScopeSql(args)];
+    if (cursor) where.push(AFTER_CURSOR_SQL);
+    const sql = `SELECT t.* FROM tasks t WHERE ${where.join(' AND ')} ${READY_ORDER} LIMIT @limit`;
+    let stmt = readyStatements.get(sql);
+    if (!stmt) {
+      stmt = db.prepare<Record<string, unknown>, TaskRow>(sql);
+      readyStatements.set(sql, stmt);
+    }
+    const rows = stmt.all({
+      agent: args.agent_name ?? null,
+      queue: args.queue_name ?? null,
+      limit: limit + 1,
+      ...(cursor ? { c_priority: cursor.priority, c_created_at: cursor.created_at, c_id: cursor.id } : {}),
+    });
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    return {
+      tasks: page.map((r) => toTask(r, false)),
+      next_cursor: rows.length > limit && last ? encodeReadyCursor(last) : null,
+    };
+  }
+
   const handlers: Handlers = {
+    listReadyTasks,
     getTask: ({ id }) => {
       const row = requireTask(id);
-      const blocker =
-        row.blocked_by_task_id === null ? undefined : s.blockerStatus.get(row.blocked_by_task_id);
       const detail: TaskDetail = {
         ...toTask(row, true),
         description: row.description,
         comments: s.comments.all(id),
         links: s.links.all(id),
-        is_currently_blocked: blocker !== undefined && blocker !== 'complete',
+        is_currently_blocked: s.openBlocker.get(id) !== undefined,
         subtask_count: s.subtaskCount.get(id) ?? 0,
       };
       return detail;

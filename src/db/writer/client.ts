@@ -3,14 +3,22 @@ import { errors, TaskBoardError } from '../../domain/errors.js';
 import type { ChangeSet } from '../../domain/types.js';
 import { openWriterConnection, optimize, type Connection } from '../connection.js';
 import { migrate } from '../migrate.js';
-import type { BatchStats, WriteCommand, WriterOptions, WriterRequest, WriterResponse } from '../protocol.js';
+import type {
+  BatchStats,
+  CoordinationCounts,
+  WriteCommand,
+  WriterOptions,
+  WriterRequest,
+  WriterResponse,
+} from '../protocol.js';
 import { workerExecArgv, workerModule, type WorkerModule } from '../worker-url.js';
-import { CheckpointPolicy, GroupCommitter, type WriteReply } from './group-commit.js';
-import { createWriteDispatch } from './gate.js';
+import { createWriterCore, type AnsweredReply } from './core.js';
+import { CheckpointPolicy, type GroupCommitter } from './group-commit.js';
 
 export interface WriteAnswer {
   value: unknown;
   changes: ChangeSet;
+  counts: Partial<CoordinationCounts>;
   /** Answered from the write's idempotency key; nothing was written. */
   replayed?: true;
 }
@@ -19,6 +27,8 @@ export type CheckpointResult = { busy: number; log: number; checkpointed: number
 
 export interface WriterEvents {
   batch(stats: BatchStats): void;
+  /** Changes the writer made by itself (the lease reaper). */
+  event(changes: ChangeSet, counts: Partial<CoordinationCounts>): void;
   log(
     level: 'trace' | 'debug' | 'info' | 'warn' | 'error',
     msg: string,
@@ -35,6 +45,8 @@ export interface Writer {
   checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): Promise<CheckpointResult>;
   /** Fault injection: kill the writer in the middle of the next batch. */
   crash(): Promise<void>;
+  /** Fault injection: move the writer's clock, then reap expired leases; answers the new time and the reap's changes. */
+  setClock(move: { setMs?: number; advanceMs?: number }): Promise<WriteAnswer>;
   close(): Promise<void>;
   readonly writesInFlight: number;
   readonly writesOverloaded: number;
@@ -122,9 +134,13 @@ export class WriterClient implements Writer {
               p.resolve({
                 value: msg.value,
                 changes: msg.changes ?? EMPTY_CHANGES,
+                counts: msg.counts ?? {},
                 ...(msg.replayed ? { replayed: true as const } : {}),
               }),
             );
+            return;
+          case 'event':
+            this.events.event(msg.changes, msg.counts);
             return;
           case 'error':
             this.settle(msg.id, (p) => p.reject(TaskBoardError.fromPlain(msg.error)));
@@ -276,6 +292,12 @@ export class WriterClient implements Writer {
     await this.request((id) => ({ kind: 'crash', id }), false).catch(() => undefined);
   }
 
+  async setClock(move: { setMs?: number; advanceMs?: number }): Promise<WriteAnswer> {
+    if (!this.options.allowFaultInjection)
+      throw errors.featureDisabled('Fault injection is not enabled on this board.');
+    return this.request((id) => ({ kind: 'clock', id, ...move }), false);
+  }
+
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
@@ -316,6 +338,7 @@ const EMPTY_CHANGES: ChangeSet = { tasks: [], agents: [], queues: [] };
 export class InlineWriter implements Writer {
   private db: Connection | null = null;
   private committer: GroupCommitter | null = null;
+  private core: ReturnType<typeof createWriterCore> | null = null;
   private checkpoints: CheckpointPolicy | null = null;
   private readonly waiting = new Map<number, Pending>();
   private nextId = 1;
@@ -345,16 +368,22 @@ export class InlineWriter implements Writer {
     this.db = db;
     const checkpoints = new CheckpointPolicy(db, { walPath: `${this.options.dbPath}-wal` });
     this.checkpoints = checkpoints;
-    this.committer = new GroupCommitter(db, createWriteDispatch(db, this.options), this.options.batchMax, {
-      replies: (replies: WriteReply[], stats) => {
+    this.core = createWriterCore(db, this.options, {
+      event: (changes, counts) => this.events.event(changes, counts),
+      replies: (replies: AnsweredReply[], stats) => {
         this.events.batch(stats);
         for (const r of replies) {
           const p = this.waiting.get(r.id);
           if (!p) continue;
           this.waiting.delete(r.id);
-          this.writesInFlight -= 1;
+          if (p.write) this.writesInFlight -= 1;
           if (r.ok)
-            p.resolve({ value: r.value, changes: r.changes, ...(r.replayed ? { replayed: true } : {}) });
+            p.resolve({
+              value: r.value,
+              changes: r.changes,
+              counts: r.counts,
+              ...(r.replayed ? { replayed: true as const } : {}),
+            });
           else p.reject(TaskBoardError.fromPlain(r.error));
         }
         try {
@@ -364,6 +393,7 @@ export class InlineWriter implements Writer {
         }
       },
     });
+    this.committer = this.core.committer;
     return version;
   }
 
@@ -397,9 +427,22 @@ export class InlineWriter implements Writer {
     throw errors.featureDisabled('Inline mode has no writer thread to crash.');
   }
 
+  setClock(move: { setMs?: number; advanceMs?: number }): Promise<WriteAnswer> {
+    if (!this.options.allowFaultInjection)
+      return Promise.reject(errors.featureDisabled('Fault injection is not enabled on this board.'));
+    const core = this.core;
+    if (this.closed || !core) return Promise.reject(errors.unavailable('The task board is shut down.'));
+    const id = this.nextId++;
+    return new Promise<WriteAnswer>((resolve, reject) => {
+      this.waiting.set(id, { write: false, resolve, reject });
+      core.moveClock(id, move);
+    });
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.core?.stop();
     this.committer?.drain();
     if (this.db) {
       optimize(this.db, false);

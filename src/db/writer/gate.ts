@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { errors } from '../../domain/errors.js';
 import { toolNameOf, WRITE_COMMANDS, type Access, type CommandArgs } from '../commands.js';
 import type { Connection } from '../connection.js';
-import type { Caller, WriteCommand, WriterOptions } from '../protocol.js';
-import { createWriteHandlers, type WriteHandlers, type WriteOutcome } from './handlers.js';
+import type { Caller, WriteCommand } from '../protocol.js';
+import type { WriteHandlers, WriteOutcome } from './handlers.js';
 
 /**
  * The writer's command dispatch: what every write goes through before and after its handler, declared per command
@@ -64,6 +64,7 @@ export interface WriteGate extends WriteHandlers {
   sweep(): number;
 }
 
+/** `handlers` behind the gate: `execute` goes through it, everything else (the reaper) is theirs unchanged. */
 export function createWriteGate(db: Connection, handlers: WriteHandlers, opts: GateOptions): WriteGate {
   const now = opts.now ?? Date.now;
   const ttlMs = opts.idempotencyTtlSeconds * 1000;
@@ -163,6 +164,7 @@ export function createWriteGate(db: Connection, handlers: WriteHandlers, opts: G
   const sweepSafely = db.transaction(sweep);
 
   return {
+    ...handlers,
     execute(command): WriteOutcome {
       const { caller, idempotencyKey: key } = command.context ?? {};
       const scope = caller?.agent ?? '';
@@ -174,11 +176,8 @@ export function createWriteGate(db: Connection, handlers: WriteHandlers, opts: G
         const stored = s.findKey.get(scope, key, new Date(at).toISOString());
         if (stored) {
           if (stored.fingerprint === fingerprint) {
-            return {
-              value: JSON.parse(stored.result),
-              changes: { tasks: [], agents: [], queues: [] },
-              replayed: true,
-            };
+            const changes = { tasks: [], agents: [], queues: [] };
+            return { value: JSON.parse(stored.result), changes, counts: {}, replayed: true };
           }
           const tool = toolNameOf(stored.command);
           const what = stored.command === command.type ? `${tool} with other arguments` : tool;
@@ -216,14 +215,4 @@ export function createWriteGate(db: Connection, handlers: WriteHandlers, opts: G
     },
     sweep,
   };
-}
-
-/** The handlers behind the gate: what the writer thread (and the inline writer) runs every command through. */
-export function createWriteDispatch(
-  db: Connection,
-  options: Pick<WriterOptions, 'enableHistory' | 'idempotencyTtlSeconds'>,
-): WriteGate {
-  return createWriteGate(db, createWriteHandlers(db, { enableHistory: options.enableHistory }), {
-    idempotencyTtlSeconds: options.idempotencyTtlSeconds,
-  });
 }

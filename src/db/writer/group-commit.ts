@@ -3,14 +3,31 @@ import { performance } from 'node:perf_hooks';
 import { toPlainError, type PlainError } from '../../domain/errors.js';
 import type { ChangeSet } from '../../domain/types.js';
 import { BUSY_TIMEOUT_MS, JOURNAL_SIZE_LIMIT_BYTES, type Connection } from '../connection.js';
-import type { BatchStats, WriteCommand } from '../protocol.js';
+import type { BatchStats, CoordinationCounts, WriteCommand } from '../protocol.js';
 import type { WriteHandlers } from './handlers.js';
 
-export type QueuedItem = { kind: 'write'; id: number; command: WriteCommand } | { kind: 'crash' };
+/**
+ * A write from a caller, the lease reaper (answered to `id` when a caller asked for it, e.g. after moving the
+ * test clock; otherwise its reply has a null id and reports changes only), or fault injection.
+ */
+export type QueuedItem =
+  | { kind: 'write'; id: number; command: WriteCommand }
+  | { kind: 'reap'; id: number | null; value?: unknown }
+  | { kind: 'crash' };
 
 export type WriteReply =
-  | { id: number; ok: true; value: unknown; changes: ChangeSet; replayed?: true }
-  | { id: number; ok: false; error: PlainError };
+  | {
+      id: number | null;
+      ok: true;
+      value: unknown;
+      changes: ChangeSet;
+      counts: Partial<CoordinationCounts>;
+      /** Answered from the command's idempotency key; nothing was written. */
+      replayed?: true;
+      /** Set on the reply of a reap: whether expired leases were left for the next run. */
+      reaped?: { more: boolean };
+    }
+  | { id: number | null; ok: false; error: PlainError; reaped?: { more: boolean } };
 
 export interface GroupCommitSink {
   /** Called once per batch, after COMMIT (or after the batch failed as a whole), with every write's reply. */
@@ -89,19 +106,25 @@ export class GroupCommitter {
         }
         this.savepoint.run();
         try {
-          const out = this.handlers.execute(item.command);
-          this.release.run();
-          replies.push({
-            id: item.id,
-            ok: true,
-            value: out.value,
-            changes: out.changes,
-            ...(out.replayed ? { replayed: true as const } : {}),
-          });
+          if (item.kind === 'reap') {
+            const out = this.handlers.reap();
+            this.release.run();
+            const more = (out.value as { more: boolean }).more;
+            replies.push({ ...out, id: item.id, ok: true, value: item.value ?? out.value, reaped: { more } });
+          } else {
+            const out = this.handlers.execute(item.command);
+            this.release.run();
+            replies.push({ ...out, id: item.id, ok: true });
+          }
         } catch (err) {
           this.rollbackTo.run();
           this.release.run();
-          replies.push({ id: item.id, ok: false, error: toPlainError(err) });
+          replies.push({
+            id: item.id,
+            ok: false,
+            error: toPlainError(err),
+            ...(item.kind === 'reap' ? { reaped: { more: false } } : {}),
+          });
         }
       }
       this.commit.run();
@@ -119,9 +142,12 @@ export class GroupCommitter {
         message: `The batch this write belonged to could not be committed; nothing of it was written. Retry. (${plain.message})`,
       };
       replies.length = 0;
-      for (const item of items) if (item.kind === 'write') replies.push({ id: item.id, ok: false, error });
+      for (const item of items) {
+        if (item.kind === 'write') replies.push({ id: item.id, ok: false, error });
+        if (item.kind === 'reap') replies.push({ id: item.id, ok: false, error, reaped: { more: false } });
+      }
     }
-    const writes = items.filter((i) => i.kind === 'write').length;
+    const writes = items.filter((i) => i.kind !== 'crash').length;
     this.sink.replies(replies, { size: writes, durationMs: performance.now() - started });
   }
 }

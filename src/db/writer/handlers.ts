@@ -1,27 +1,41 @@
+import { randomBytes } from 'node:crypto';
 import { errors } from '../../domain/errors.js';
 import { chainReaches, rolledUpStatus } from '../../domain/rules.js';
 import type {
   AddCommentInput,
   AddLinkInput,
+  ClaimNextTaskInput,
   CreateSubtaskInput,
   CreateTaskInput,
+  HeartbeatTaskInput,
   MoveSubtaskInput,
   MoveTaskInput,
+  ReleaseTaskInput,
+  RequeueTaskInput,
   UpdateTaskInput,
 } from '../../domain/schemas.js';
 import type { ChangeSet, Comment, Link, StatusCounts, Task, TaskStatus } from '../../domain/types.js';
 import type { Statement } from 'better-sqlite3';
 import type { Connection } from '../connection.js';
-import type { WriteCommand } from '../protocol.js';
-import { nowIso, toTask, type TaskRow } from '../rows.js';
+import type { CoordinationCounts, WriteCommand } from '../protocol.js';
+import { READY_ORDER, READY_SQL, readyScopeSql } from '../ready.js';
+import { toTask, type TaskRow } from '../rows.js';
+import type { WriterClock } from './clock.js';
+import { createDependencies } from './dependencies.js';
 
 /** `changed_by` of the status changes the board makes by itself. */
 export const ROLLUP_ACTOR = 'system:rollup';
 export const DELETE_ACTOR = 'system:delete';
+/** Author of the comments and history entries of expired leases. */
+export const REAPER_ACTOR = 'system:lease-reaper';
+
+/** Expired leases handled per reaper run; more wait for the next run, right after. */
+const REAP_BATCH = 500;
 
 export interface WriteOutcome {
   value: unknown;
   changes: ChangeSet;
+  counts: Partial<CoordinationCounts>;
   /** The answer was stored under the command's idempotency key; nothing was written this time. */
   replayed?: true;
 }
@@ -34,6 +48,39 @@ export interface WriteHandlers {
    * be cheap when there is nothing to do, and must not throw: a failure would fail the batch's writes.
    */
   housekeeping?(): void;
+  /**
+   * The lease reaper, on the open transaction: expired `working` tasks go back to `idle` (same assignee) with a
+   * system comment and history entry; past the attempt limit they are dead-lettered. Value: `{ expired, more }`.
+   */
+  reap(): WriteOutcome;
+  /** When the next lease runs out (epoch ms, by the writer's clock), or null when no task is leased. */
+  nextLeaseExpiry(): number | null;
+}
+
+export interface WriteHandlerOptions {
+  enableHistory: boolean;
+  /** Default lease length; 0: claims take no lease. */
+  leaseSeconds: number;
+  maxAttempts: number;
+  clock: WriterClock;
+}
+
+/** A lease id: 128 random bits, URL-safe. Unguessable, so only the claimant can present it. */
+function newLeaseId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+const NO_LEASE = { lease_id: null, lease_expires_at: null, lease_seconds: null } as const;
+
+/** The writer's time for one command: epoch ms, and the same as stored (ISO 8601 UTC). */
+interface Now {
+  ms: number;
+  now: string;
+}
+
+/** Idle, unarchived and not dead-lettered: ready once no blocker is open. */
+function readyCandidate(row: TaskRow): boolean {
+  return row.status === 'idle' && row.archived_at === null && row.dead_lettered_at === null;
 }
 
 /** Fields recorded in task_history when they change, with how their stored value is written there. */
@@ -48,8 +95,19 @@ const TRACKED_FIELDS = [
   'parent_task_id',
   'queue_name',
   'blocked_by_task_id',
+  'blocked_by_task_ids',
   'auto_promote',
   'archived_at',
+  'dead_lettered_at',
+] as const satisfies ReadonlyArray<keyof TaskRow>;
+
+/** Columns written when they change but kept out of the history (a heartbeat is not an event worth a row). */
+const UNTRACKED_FIELDS = [
+  'lease_id',
+  'lease_expires_at',
+  'lease_seconds',
+  'attempts',
+  'lease_expiries',
 ] as const satisfies ReadonlyArray<keyof TaskRow>;
 
 function historyValue(field: (typeof TRACKED_FIELDS)[number], value: unknown): string | null {
@@ -65,6 +123,19 @@ class ChangeTracker {
   readonly queues = new Set<string>();
   /** Surviving tasks whose children changed; listed first so the bounded ancestor lookup of subscribers sees them. */
   private readonly parents = new Set<number>();
+  private readonly readyAgents = new Set<string>();
+  private readonly readyQueues = new Set<string>();
+  readonly counts: Partial<CoordinationCounts> = {};
+
+  /** A task that is ready now (and may not have been before): whoever may claim it is told. */
+  ready(row: Pick<TaskRow, 'assigned_to' | 'queue_name'>): void {
+    if (row.assigned_to !== null) this.readyAgents.add(row.assigned_to);
+    else if (row.queue_name !== null) this.readyQueues.add(row.queue_name);
+  }
+
+  count(what: keyof CoordinationCounts, n = 1): void {
+    this.counts[what] = (this.counts[what] ?? 0) + n;
+  }
 
   task(row: Pick<TaskRow, 'id' | 'assigned_to' | 'queue_name'>): void {
     this.tasks.add(row.id);
@@ -79,7 +150,10 @@ class ChangeTracker {
 
   toChangeSet(): ChangeSet {
     const tasks = [...this.parents, ...[...this.tasks].filter((id) => !this.parents.has(id))];
-    return { tasks, agents: [...this.agents], queues: [...this.queues] };
+    const changes: ChangeSet = { tasks, agents: [...this.agents], queues: [...this.queues] };
+    if (this.readyAgents.size > 0 || this.readyQueues.size > 0)
+      changes.ready = { agents: [...this.readyAgents], queues: [...this.readyQueues] };
+    return changes;
   }
 }
 
@@ -88,31 +162,39 @@ class ChangeTracker {
  * The caller (the group committer) wraps each `execute` in its own SAVEPOINT inside the batch transaction, so
  * a command that throws leaves nothing behind.
  */
-export function createWriteHandlers(db: Connection, opts: { enableHistory: boolean }): WriteHandlers {
+export function createWriteHandlers(db: Connection, opts: WriteHandlerOptions): WriteHandlers {
+  const deps = createDependencies(db);
   const s = {
     task: db.prepare<[number], TaskRow>('SELECT * FROM tasks WHERE id = ?'),
     parentOf: db.prepare<[number], number | null>('SELECT parent_task_id FROM tasks WHERE id = ?').pluck(),
-    blockerOf: db
-      .prepare<[number], number | null>('SELECT blocked_by_task_id FROM tasks WHERE id = ?')
-      .pluck(),
     insertTask: db.prepare(
       `INSERT INTO tasks (title, description, status, assigned_to, previous_assigned_to, created_by, priority, tags,
-         parent_task_id, queue_name, blocked_by_task_id, auto_promote, created_at, updated_at, archived_at)
+         parent_task_id, queue_name, blocked_by_task_id, blocked_by_task_ids, auto_promote, created_at, updated_at,
+         archived_at)
        VALUES (@title, @description, @status, @assigned_to, @previous_assigned_to, @created_by, @priority, @tags,
-         @parent_task_id, @queue_name, @blocked_by_task_id, @auto_promote, @created_at, @updated_at, @archived_at)`,
+         @parent_task_id, @queue_name, @blocked_by_task_id, @blocked_by_task_ids, @auto_promote, @created_at,
+         @updated_at, @archived_at)`,
     ),
     deleteTask: db.prepare<[number]>('DELETE FROM tasks WHERE id = ?'),
     childCounts: db.prepare<[number], { status: TaskStatus; n: number }>(
       `SELECT status, count(*) AS n FROM tasks WHERE parent_task_id = ? AND archived_at IS NULL GROUP BY status`,
     ),
-    claimCandidate: db.prepare<[string], TaskRow>(
-      `SELECT t.* FROM tasks t
-       WHERE t.assigned_to = ? AND t.status = 'idle' AND t.archived_at IS NULL
-         AND NOT EXISTS (SELECT 1 FROM tasks b WHERE b.id = t.blocked_by_task_id AND b.status <> 'complete')
-       ORDER BY t.priority DESC, t.created_at ASC, t.id ASC
-       LIMIT 1`,
+    claimMine: db.prepare<{ agent: string }, TaskRow>(
+      `SELECT t.* FROM tasks t WHERE ${READY_SQL} AND ${readyScopeSql({ agent_name: '' })} ${READY_ORDER} LIMIT 1`,
     ),
-    blockedBy: db.prepare<[number], TaskRow>('SELECT * FROM tasks WHERE blocked_by_task_id = ? ORDER BY id'),
+    claimMineOrQueue: db.prepare<{ agent: string; queue: string }, TaskRow>(
+      `SELECT t.* FROM tasks t WHERE ${READY_SQL} AND ${readyScopeSql({ agent_name: '', queue_name: '' })}
+       ${READY_ORDER} LIMIT 1`,
+    ),
+    expiredLeases: db.prepare<[string, number], TaskRow>(
+      `SELECT * FROM tasks WHERE lease_expires_at IS NOT NULL AND lease_expires_at <= ?
+       ORDER BY lease_expires_at LIMIT ?`,
+    ),
+    nextExpiry: db
+      .prepare<[], string | null>(
+        'SELECT min(lease_expires_at) FROM tasks WHERE lease_expires_at IS NOT NULL',
+      )
+      .pluck(),
     /** The task and every descendant, deepest first (so they can be deleted leaves first). */
     subtree: db.prepare<[number], TaskRow & { depth: number }>(
       `WITH RECURSIVE sub(id, depth) AS (
@@ -195,15 +277,61 @@ export function createWriteHandlers(db: Connection, opts: { enableHistory: boole
     }
   }
 
-  /** Refuses a blocker that does not exist, is the task itself, or is (through others) blocked by the task. */
-  function checkBlocker(taskId: number | null, blockerId: number): void {
-    if (blockerId === taskId) throw errors.cycle(`Task ${taskId} cannot block itself.`);
-    requireTask(blockerId);
-    if (taskId !== null && chainReaches(blockerId, taskId, (id) => s.blockerOf.get(id) ?? null)) {
-      throw errors.cycle(
-        `Task ${blockerId} is already blocked (directly or through other tasks) by task ${taskId}; blocking ${taskId} by it would create a cycle.`,
-      );
+  /**
+   * The blocker list a create or update asks for, normalized, or undefined when the call leaves it alone. The
+   * legacy `blocked_by_task_id` is a one-element list (null: none).
+   */
+  function requestedBlockers(args: {
+    blocked_by_task_id?: number | null | undefined;
+    blocked_by_task_ids?: number[] | undefined;
+  }): number[] | undefined {
+    if (args.blocked_by_task_ids !== undefined) return deps.normalize(args.blocked_by_task_ids);
+    if (args.blocked_by_task_id === undefined) return undefined;
+    return args.blocked_by_task_id === null ? [] : [args.blocked_by_task_id];
+  }
+
+  /** The row with its blocker columns set to `blockers` (saveTask writes the edges). */
+  function withBlockers(row: TaskRow, blockers: readonly number[]): TaskRow {
+    return { ...row, blocked_by_task_ids: JSON.stringify(blockers), blocked_by_task_id: blockers[0] ?? null };
+  }
+
+  /** A fresh lease of `seconds` (default: the server's), or none when leases are off. */
+  function newLease(seconds: number | undefined, nowMs: number) {
+    if (opts.leaseSeconds === 0) return NO_LEASE;
+    const length = seconds ?? opts.leaseSeconds;
+    return {
+      lease_id: newLeaseId(),
+      lease_expires_at: new Date(nowMs + length * 1000).toISOString(),
+      lease_seconds: length,
+    };
+  }
+
+  /** The lease of `row` pushed out by its length (or `seconds`), from now. */
+  function extendedLease(row: TaskRow, seconds: number | undefined, nowMs: number) {
+    const length = seconds ?? row.lease_seconds ?? opts.leaseSeconds;
+    return { lease_expires_at: new Date(nowMs + length * 1000).toISOString(), lease_seconds: length };
+  }
+
+  /**
+   * Fencing: a write that presents `leaseId` goes through only while it is the task's current, unexpired lease
+   * (LEASE_LOST otherwise, naming who holds the task now). Without a lease id the write is unfenced.
+   * Answers whether the write was fenced (and so extends the lease).
+   */
+  function fence(row: TaskRow, leaseId: string | undefined, nowMs: number): boolean {
+    if (leaseId === undefined) return false;
+    const current =
+      row.lease_id !== null &&
+      row.lease_id === leaseId &&
+      row.lease_expires_at !== null &&
+      Date.parse(row.lease_expires_at) > nowMs;
+    if (!current) {
+      throw errors.leaseLost(row.id, {
+        assigned_to: row.assigned_to,
+        status: row.status,
+        leased: row.lease_id !== null && row.lease_id !== leaseId,
+      });
     }
+    return true;
   }
 
   /**
@@ -217,22 +345,44 @@ export function createWriteHandlers(db: Connection, opts: { enableHistory: boole
     now: string,
     changes: ChangeTracker,
   ): TaskRow {
-    const changed = TRACKED_FIELDS.filter((f) => before[f] !== after[f]);
+    // A task that stops working gives its lease up, whatever made it stop (update, hand-off, roll-up, reaper).
+    const next: TaskRow = after.status === 'working' ? after : { ...after, ...NO_LEASE };
+    const tracked = TRACKED_FIELDS.filter((f) => before[f] !== next[f]);
+    const changed = [...tracked, ...UNTRACKED_FIELDS.filter((f) => before[f] !== next[f])];
     if (changed.length === 0) return before;
-    const stored: TaskRow = { ...after, updated_at: now };
+    const stored: TaskRow = { ...next, updated_at: now };
     const params: Record<string, unknown> = { id: stored.id, updated_at: now };
     for (const f of changed) params[f] = stored[f];
     updateStatement(changed).run(params);
     if (opts.enableHistory) {
-      for (const f of changed) {
+      for (const f of tracked) {
         s.insertHistory.run(before.id, f, historyValue(f, before[f]), historyValue(f, stored[f]), by, now);
       }
     }
+    if (before.blocked_by_task_ids !== stored.blocked_by_task_ids)
+      deps.write(stored.id, JSON.parse(stored.blocked_by_task_ids) as number[]);
     changes.task(before);
     changes.task(stored);
-    // Tasks this one blocks become claimable (or blocked again) when it enters or leaves `complete`.
+    if (
+      readyCandidate(stored) &&
+      (!readyCandidate(before) ||
+        before.assigned_to !== stored.assigned_to ||
+        before.queue_name !== stored.queue_name ||
+        before.blocked_by_task_ids !== stored.blocked_by_task_ids) &&
+      deps.openBlockers(stored.id).length === 0
+    )
+      changes.ready(stored);
+    // Tasks this one blocks become ready (or blocked again) when it enters or leaves `complete`.
     if (before.status !== stored.status && (before.status === 'complete' || stored.status === 'complete')) {
-      for (const blocked of s.blockedBy.all(stored.id)) changes.task(blocked);
+      for (const blocked of deps.dependents(stored.id)) {
+        changes.task(blocked);
+        if (
+          stored.status === 'complete' &&
+          readyCandidate(blocked) &&
+          deps.openBlockers(blocked.id).length === 0
+        )
+          changes.ready(blocked);
+      }
     }
     return stored;
   }
@@ -261,7 +411,8 @@ export function createWriteHandlers(db: Connection, opts: { enableHistory: boole
     changes: ChangeTracker,
   ): Task {
     const parent = parentId === null ? null : requireTask(parentId);
-    if (args.blocked_by_task_id !== undefined) checkBlocker(null, args.blocked_by_task_id);
+    const blockers = requestedBlockers(args) ?? [];
+    deps.check(null, blockers);
     const row: Omit<TaskRow, 'id'> = {
       title: args.title,
       description: args.description ?? null,
@@ -273,23 +424,50 @@ export function createWriteHandlers(db: Connection, opts: { enableHistory: boole
       tags: JSON.stringify(args.tags ?? []),
       parent_task_id: parentId,
       queue_name: args.queue_name ?? parent?.queue_name ?? null,
-      blocked_by_task_id: args.blocked_by_task_id ?? null,
+      blocked_by_task_id: blockers[0] ?? null,
       auto_promote: 'auto_promote' in args && args.auto_promote === false ? 0 : 1,
       created_at: now,
       updated_at: now,
       archived_at: null,
+      lease_id: null,
+      lease_expires_at: null,
+      lease_seconds: null,
+      attempts: 0,
+      lease_expiries: 0,
+      dead_lettered_at: null,
+      blocked_by_task_ids: JSON.stringify(blockers),
     };
     const id = Number(s.insertTask.run(row).lastInsertRowid);
     const created = { ...row, id };
+    deps.write(id, blockers);
     changes.task(created);
+    if (deps.openBlockers(id).length === 0) changes.ready(created);
     changes.parent(parentId);
     rollUp(parentId, now, changes);
     return toTask(created);
   }
 
-  function updateTask(args: UpdateTaskInput, now: string, changes: ChangeTracker): Task {
+  /** The blockers among `ids` that are not complete (ids must exist: deps.check ran). */
+  function openAmong(ids: readonly number[]): Array<{ id: number; status: TaskStatus }> {
+    const open: Array<{ id: number; status: TaskStatus }> = [];
+    for (const id of ids) {
+      const b = s.task.get(id);
+      if (b && b.status !== 'complete') open.push({ id, status: b.status });
+    }
+    return open;
+  }
+
+  function deadLettered(id: number) {
+    return errors.conflict(
+      `Task ${id} is dead-lettered: its leases ran out too many times. Look at its comments for what went wrong, then call requeue_task to make it claimable again.`,
+    );
+  }
+
+  function updateTask(args: UpdateTaskInput, at: Now, changes: ChangeTracker): Task {
+    const { now, ms } = at;
     const before = requireTask(args.id);
-    const after: TaskRow = { ...before };
+    const fenced = fence(before, args.lease_id, ms);
+    let after: TaskRow = { ...before };
     if (args.title !== undefined) after.title = args.title;
     if (args.description !== undefined) after.description = args.description;
     if (args.status !== undefined) after.status = args.status;
@@ -305,9 +483,28 @@ export function createWriteHandlers(db: Connection, opts: { enableHistory: boole
       if (args.parent_task_id !== null) checkParent(before.id, args.parent_task_id);
       after.parent_task_id = args.parent_task_id;
     }
-    if (args.blocked_by_task_id !== undefined && args.blocked_by_task_id !== before.blocked_by_task_id) {
-      if (args.blocked_by_task_id !== null) checkBlocker(before.id, args.blocked_by_task_id);
-      after.blocked_by_task_id = args.blocked_by_task_id;
+    const blockers = requestedBlockers(args);
+    if (blockers !== undefined && JSON.stringify(blockers) !== before.blocked_by_task_ids) {
+      deps.check(before.id, blockers);
+      after = withBlockers(after, blockers);
+    }
+    if (after.status !== before.status && after.status !== 'idle') {
+      const open = blockers === undefined ? deps.openBlockers(before.id) : openAmong(blockers);
+      if (open.length > 0) throw errors.blocked(before.id, after.status, open);
+    }
+    if (after.status === 'working') {
+      if (before.status !== 'working') {
+        // TinyTask's way to start work is a claim like any other: it takes a lease and counts an attempt.
+        if (before.dead_lettered_at !== null) throw deadLettered(before.id);
+        after = { ...after, ...newLease(args.lease_seconds, ms), attempts: before.attempts + 1 };
+        changes.count('claims');
+        if (before.attempts > 0) changes.count('reclaims');
+      } else if (after.assigned_to !== before.assigned_to && before.lease_id !== null) {
+        // Reassigned while working: the old holder's lease ends, the new assignee gets its own.
+        after = { ...after, ...newLease(args.lease_seconds, ms) };
+      } else if (fenced) {
+        after = { ...after, ...extendedLease(before, args.lease_seconds, ms) };
+      }
     }
     const saved = saveTask(before, after, args.updated_by ?? null, now, changes);
     if (saved !== before) {
@@ -329,12 +526,14 @@ export function createWriteHandlers(db: Connection, opts: { enableHistory: boole
     const doomedIds = new Set(doomed.map((t) => t.id));
     for (const row of doomed) {
       changes.task(row);
-      for (const blocked of s.blockedBy.all(row.id)) {
-        if (!doomedIds.has(blocked.id))
-          saveTask(blocked, { ...blocked, blocked_by_task_id: null }, DELETE_ACTOR, now, changes);
+      for (const blocked of deps.dependents(row.id)) {
+        if (doomedIds.has(blocked.id)) continue;
+        const current = s.task.get(blocked.id) ?? blocked;
+        const left = (JSON.parse(current.blocked_by_task_ids) as number[]).filter((b) => !doomedIds.has(b));
+        saveTask(current, withBlockers(current, left), DELETE_ACTOR, now, changes);
       }
     }
-    // Leaves first; comments, links and history go with their task (ON DELETE CASCADE).
+    // Leaves first; comments, links, history and blocker edges go with their task (ON DELETE CASCADE).
     for (const row of doomed) s.deleteTask.run(row.id);
     changes.parent(root.parent_task_id);
     rollUp(root.parent_task_id, now, changes);
@@ -363,16 +562,112 @@ export function createWriteHandlers(db: Connection, opts: { enableHistory: boole
     return toTask(s.task.get(saved.id) ?? saved);
   }
 
-  function signupForTask(agent: string, now: string, changes: ChangeTracker): Task | null {
-    const candidate = s.claimCandidate.get(agent);
-    if (!candidate) return null;
-    const saved = saveTask(candidate, { ...candidate, status: 'working' }, agent, now, changes);
-    rollUp(candidate.parent_task_id, now, changes);
+  /** Claims `row` for `agent`: working, assigned to the agent, a fresh lease, one more attempt. */
+  function claim(
+    row: TaskRow,
+    agent: string,
+    leaseSeconds: number | undefined,
+    at: Now,
+    changes: ChangeTracker,
+  ) {
+    const after: TaskRow = {
+      ...row,
+      status: 'working',
+      assigned_to: agent,
+      previous_assigned_to: row.assigned_to === agent ? row.previous_assigned_to : row.assigned_to,
+      attempts: row.attempts + 1,
+      ...newLease(leaseSeconds, at.ms),
+    };
+    const saved = saveTask(row, after, agent, at.now, changes);
+    changes.count('claims');
+    if (row.attempts > 0) changes.count('reclaims');
+    rollUp(row.parent_task_id, at.now, changes);
     return toTask(saved);
   }
 
-  function moveTask(args: MoveTaskInput, now: string, changes: ChangeTracker): Task {
+  /** Why a task named by claim_next_task's task_id cannot be claimed, or null when it can. */
+  function claimRefusal(row: TaskRow, agent: string) {
+    const name = JSON.stringify(agent);
+    if (row.assigned_to !== null && row.assigned_to !== agent)
+      return errors.conflict(
+        `Task ${row.id} is assigned to ${JSON.stringify(row.assigned_to)}, not ${name}; only unassigned tasks or your own can be claimed.`,
+      );
+    if (row.archived_at !== null) return errors.conflict(`Task ${row.id} is archived; it cannot be claimed.`);
+    if (row.dead_lettered_at !== null) return deadLettered(row.id);
+    if (row.status === 'working')
+      return errors.conflict(
+        `Task ${row.id} is already being worked on by ${JSON.stringify(row.assigned_to)}; it can be claimed once it is idle again.`,
+      );
+    if (row.status === 'complete')
+      return errors.conflict(
+        `Task ${row.id} is complete. Reopen it with update_task (status idle) if it really needs more work.`,
+      );
+    const open = deps.openBlockers(row.id);
+    if (open.length > 0) return errors.blocked(row.id, 'working', open);
+    return null;
+  }
+
+  function claimNextTask(args: ClaimNextTaskInput, at: Now, changes: ChangeTracker): Task | null {
+    let row: TaskRow | undefined;
+    if (args.task_id !== undefined) {
+      row = requireTask(args.task_id);
+      const refusal = claimRefusal(row, args.agent_name);
+      if (refusal) throw refusal;
+    } else if (args.queue_name !== undefined) {
+      row = s.claimMineOrQueue.get({ agent: args.agent_name, queue: args.queue_name });
+    } else {
+      row = s.claimMine.get({ agent: args.agent_name });
+    }
+    return row ? claim(row, args.agent_name, args.lease_seconds, at, changes) : null;
+  }
+
+  /** The task held under `lease_id` by `agent_name`; LEASE_LOST when either does not match. */
+  function requireHeld(args: { task_id: number; agent_name: string; lease_id: string }, ms: number): TaskRow {
+    const row = requireTask(args.task_id);
+    fence(row, args.lease_id, ms);
+    if (row.assigned_to !== args.agent_name)
+      throw errors.leaseLost(row.id, { assigned_to: row.assigned_to, status: row.status, leased: true });
+    return row;
+  }
+
+  function heartbeatTask(args: HeartbeatTaskInput, at: Now, changes: ChangeTracker): Task {
+    const row = requireHeld(args, at.ms);
+    const saved = saveTask(
+      row,
+      { ...row, ...extendedLease(row, args.lease_seconds, at.ms) },
+      args.agent_name,
+      at.now,
+      changes,
+    );
+    return toTask(saved);
+  }
+
+  function releaseTask(args: ReleaseTaskInput, at: Now, changes: ChangeTracker): Task {
+    const row = requireHeld(args, at.ms);
+    const saved = saveTask(row, { ...row, status: 'idle' }, args.agent_name, at.now, changes);
+    const note = `Released by ${args.agent_name}${args.reason ? `: ${args.reason}` : '.'}`;
+    s.insertComment.run(row.id, note, args.agent_name, at.now, at.now);
+    rollUp(row.parent_task_id, at.now, changes);
+    return toTask(saved);
+  }
+
+  function requeueTask(args: RequeueTaskInput, at: Now, changes: ChangeTracker): Task {
+    const row = requireTask(args.task_id);
+    if (row.status === 'complete')
+      throw errors.conflict(
+        `Task ${row.id} is complete; there is nothing to requeue. Reopen it with update_task (status idle) if it needs more work.`,
+      );
+    const after: TaskRow = { ...row, status: 'idle', dead_lettered_at: null };
+    if (args.reset_attempts === true) Object.assign(after, { attempts: 0, lease_expiries: 0 });
+    const saved = saveTask(row, after, args.requeued_by ?? null, at.now, changes);
+    rollUp(row.parent_task_id, at.now, changes);
+    return toTask(saved);
+  }
+
+  function moveTask(args: MoveTaskInput, at: Now, changes: ChangeTracker): Task {
+    const { now } = at;
     const before = requireTask(args.task_id);
+    fence(before, args.lease_id, at.ms);
     if (before.assigned_to !== args.current_agent) {
       throw errors.notAssignee(before.id, args.current_agent, before.assigned_to);
     }
@@ -395,6 +690,13 @@ export function createWriteHandlers(db: Connection, opts: { enableHistory: boole
     return toTask(saved);
   }
 
+  /** A fenced write on task `taskId` (comment, link): checks the lease and, when one was presented, extends it. */
+  function touchLease(taskId: number, leaseId: string | undefined, at: Now, changes: ChangeTracker): void {
+    const row = requireTask(taskId);
+    if (fence(row, leaseId, at.ms))
+      saveTask(row, { ...row, ...extendedLease(row, undefined, at.ms) }, null, at.now, changes);
+  }
+
   function setQueue(taskId: number, queue: string | null, now: string, changes: ChangeTracker): Task {
     const before = requireTask(taskId);
     const saved = saveTask(before, { ...before, queue_name: queue }, null, now, changes);
@@ -408,33 +710,68 @@ export function createWriteHandlers(db: Connection, opts: { enableHistory: boole
     return { queue_name: queue, cleared: rows.length, task_ids: rows.map((r) => r.id) };
   }
 
-  function addComment(args: AddCommentInput, now: string, changes: ChangeTracker): Comment {
-    requireTask(args.task_id);
+  function addComment(args: AddCommentInput, at: Now, changes: ChangeTracker): Comment {
+    touchLease(args.task_id, args.lease_id, at, changes);
     const id = Number(
-      s.insertComment.run(args.task_id, args.content, args.created_by ?? null, now, now).lastInsertRowid,
+      s.insertComment.run(args.task_id, args.content, args.created_by ?? null, at.now, at.now)
+        .lastInsertRowid,
     );
     changes.tasks.add(args.task_id);
     return requireComment(id);
   }
 
-  function addLink(args: AddLinkInput, now: string, changes: ChangeTracker): Link {
-    requireTask(args.task_id);
+  function addLink(args: AddLinkInput, at: Now, changes: ChangeTracker): Link {
+    touchLease(args.task_id, args.lease_id, at, changes);
     const id = Number(
-      s.insertLink.run(args.task_id, args.url, args.description ?? null, args.created_by ?? null, now, now)
-        .lastInsertRowid,
+      s.insertLink.run(
+        args.task_id,
+        args.url,
+        args.description ?? null,
+        args.created_by ?? null,
+        at.now,
+        at.now,
+      ).lastInsertRowid,
     );
     changes.tasks.add(args.task_id);
     return requireLink(id);
   }
 
-  function run(command: WriteCommand, now: string, changes: ChangeTracker): unknown {
+  /** Expired leases, oldest first: each task goes back to idle (or to the dead letters) with a system comment. */
+  function reap(at: Now, changes: ChangeTracker): { expired: number; dead_lettered: number; more: boolean } {
+    const rows = s.expiredLeases.all(at.now, REAP_BATCH);
+    let dead = 0;
+    for (const row of rows) {
+      const expiries = row.lease_expiries + 1;
+      const deadLetter = expiries >= opts.maxAttempts;
+      saveTask(
+        row,
+        { ...row, status: 'idle', lease_expiries: expiries, dead_lettered_at: deadLetter ? at.now : null },
+        REAPER_ACTOR,
+        at.now,
+        changes,
+      );
+      const holder = row.assigned_to === null ? 'nobody' : JSON.stringify(row.assigned_to);
+      const note = deadLetter
+        ? `Lease of ${holder} expired at ${row.lease_expires_at} (attempt ${row.attempts}); the lease has now expired ${expiries} times, so the task is dead-lettered. Fix what keeps it from finishing, then requeue_task.`
+        : `Lease of ${holder} expired at ${row.lease_expires_at} (attempt ${row.attempts}); the task is idle again and can be claimed.`;
+      s.insertComment.run(row.id, note, REAPER_ACTOR, at.now, at.now);
+      rollUp(row.parent_task_id, at.now, changes);
+      if (deadLetter) dead += 1;
+    }
+    changes.count('leaseExpiries', rows.length);
+    if (dead > 0) changes.count('deadLetters', dead);
+    return { expired: rows.length, dead_lettered: dead, more: rows.length === REAP_BATCH };
+  }
+
+  function run(command: WriteCommand, at: Now, changes: ChangeTracker): unknown {
+    const { now } = at;
     switch (command.type) {
       case 'createTask':
         return insertTask(command.args, command.args.parent_task_id ?? null, now, changes);
       case 'createSubtask':
         return insertTask(command.args, command.args.parent_task_id, now, changes);
       case 'updateTask':
-        return updateTask(command.args, now, changes);
+        return updateTask(command.args, at, changes);
       case 'deleteTask':
         return deleteTask(command.args.id, now, changes);
       case 'archiveTask':
@@ -442,9 +779,17 @@ export function createWriteHandlers(db: Connection, opts: { enableHistory: boole
       case 'moveSubtask':
         return moveSubtask(command.args, now, changes);
       case 'signupForTask':
-        return signupForTask(command.args.agent_name, now, changes);
+        return claimNextTask(command.args, at, changes);
+      case 'claimNextTask':
+        return claimNextTask(command.args, at, changes);
+      case 'heartbeatTask':
+        return heartbeatTask(command.args, at, changes);
+      case 'releaseTask':
+        return releaseTask(command.args, at, changes);
+      case 'requeueTask':
+        return requeueTask(command.args, at, changes);
       case 'moveTask':
-        return moveTask(command.args, now, changes);
+        return moveTask(command.args, at, changes);
       case 'addTaskToQueue':
         return setQueue(command.args.task_id, command.args.queue_name, now, changes);
       case 'removeTaskFromQueue':
@@ -454,7 +799,7 @@ export function createWriteHandlers(db: Connection, opts: { enableHistory: boole
       case 'clearQueue':
         return clearQueue(command.args.queue_name, now, changes);
       case 'addComment':
-        return addComment(command.args, now, changes);
+        return addComment(command.args, at, changes);
       case 'updateComment': {
         const c = requireComment(command.args.id);
         s.updateComment.run(command.args.content, now, c.id);
@@ -476,7 +821,7 @@ export function createWriteHandlers(db: Connection, opts: { enableHistory: boole
         return requireComment(c.id);
       }
       case 'addLink':
-        return addLink(command.args, now, changes);
+        return addLink(command.args, at, changes);
       case 'updateLink': {
         const l = requireLink(command.args.id);
         s.updateLink.run(
@@ -503,11 +848,25 @@ export function createWriteHandlers(db: Connection, opts: { enableHistory: boole
     }
   }
 
+  function clockNow(): Now {
+    const ms = opts.clock.now();
+    return { ms, now: new Date(ms).toISOString() };
+  }
+
   return {
     execute(command) {
       const changes = new ChangeTracker();
-      const value = run(command, nowIso(), changes);
-      return { value, changes: changes.toChangeSet() };
+      const value = run(command, clockNow(), changes);
+      return { value, changes: changes.toChangeSet(), counts: changes.counts };
+    },
+    reap() {
+      const changes = new ChangeTracker();
+      const value = reap(clockNow(), changes);
+      return { value, changes: changes.toChangeSet(), counts: changes.counts };
+    },
+    nextLeaseExpiry() {
+      const next = s.nextExpiry.get();
+      return next === null || next === undefined ? null : Date.parse(next);
     },
   };
 }

@@ -7,8 +7,8 @@ import { errors, toPlainError } from '../../domain/errors.js';
 import { openWriterConnection, optimize, type Connection } from '../connection.js';
 import { migrate } from '../migrate.js';
 import type { WriterOptions, WriterRequest, WriterResponse } from '../protocol.js';
-import { CheckpointPolicy, GroupCommitter } from './group-commit.js';
-import { createWriteDispatch } from './gate.js';
+import { createWriterCore } from './core.js';
+import { CheckpointPolicy } from './group-commit.js';
 
 if (!parentPort) throw new Error('src/db/writer/thread is a worker-thread entry point');
 const port = parentPort;
@@ -34,13 +34,15 @@ function start(): void {
     return;
   }
   const conn = db;
-  const handlers = createWriteDispatch(conn, options);
   const checkpoints = new CheckpointPolicy(conn, { walPath: `${options.dbPath}-wal` });
   const pingBegin = conn.prepare('BEGIN IMMEDIATE');
   const pingRollback = conn.prepare('ROLLBACK');
   let closed = false;
 
-  const committer = new GroupCommitter(conn, handlers, options.batchMax, {
+  const core = createWriterCore(conn, options, {
+    event(changes, counts) {
+      post({ kind: 'event', changes, counts });
+    },
     replies(replies, stats) {
       const responses: WriterResponse[] = [{ kind: 'batch', stats }];
       for (const r of replies) {
@@ -51,6 +53,7 @@ function start(): void {
                 id: r.id,
                 value: r.value,
                 changes: r.changes,
+                counts: r.counts,
                 ...(r.replayed ? { replayed: true } : {}),
               }
             : { kind: 'error', id: r.id, error: r.error },
@@ -77,6 +80,7 @@ function start(): void {
         }
       : {}),
   });
+  const committer = core.committer;
 
   function handle(req: WriterRequest): void {
     if (closed && req.kind !== 'bundle') {
@@ -90,6 +94,17 @@ function start(): void {
         return;
       case 'write':
         committer.enqueue({ kind: 'write', id: req.id, command: req.command });
+        return;
+      case 'clock':
+        if (!options.allowFaultInjection) {
+          post({
+            kind: 'error',
+            id: req.id,
+            error: errors.featureDisabled('Fault injection is not enabled.').toPlain(),
+          });
+          return;
+        }
+        core.moveClock(req.id, req);
         return;
       case 'crash':
         if (!options.allowFaultInjection) {
@@ -111,7 +126,7 @@ function start(): void {
     }
   }
 
-  function control(req: Exclude<WriterRequest, { kind: 'bundle' | 'write' | 'crash' }>): unknown {
+  function control(req: Exclude<WriterRequest, { kind: 'bundle' | 'write' | 'crash' | 'clock' }>): unknown {
     switch (req.kind) {
       case 'ping':
         // A real (empty) write transaction: proves the thread answers and the write lock can be taken.
@@ -121,6 +136,7 @@ function start(): void {
       case 'checkpoint':
         return checkpoints.run(req.mode);
       case 'shutdown':
+        core.stop();
         committer.drain();
         closed = true;
         optimize(conn, false);

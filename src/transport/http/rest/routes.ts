@@ -82,6 +82,7 @@ export const REST_ROUTES: readonly RestRouteSpec[] = [
   { method: 'DELETE', path: '/queues/{queue_name}/tasks', operation: 'clear_queue', tag: 'queues' },
   { method: 'GET', path: '/agents/{agent_name}/queue', operation: 'get_my_queue', tag: 'agents' },
   { method: 'POST', path: '/agents/{agent_name}/signup', operation: 'signup_for_task', tag: 'agents' },
+  { method: 'POST', path: '/tasks/{task_id}/requeue', operation: 'requeue_task', tag: 'tasks' },
   { method: 'GET', path: '/search', operation: 'search_tasks', tag: 'tasks' },
   { method: 'GET', path: '/stats', operation: 'board_stats', tag: 'board' },
 ];
