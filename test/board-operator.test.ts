@@ -93,7 +93,11 @@ describe('the live board: operator actions and reconnection', () => {
   });
 
   it('highlights a lease about to expire, and lets an operator release it (requeue_task over REST)', async () => {
-    const task = await server.board.createTask({ title: 'Short lease', created_by: 'alice', queue_name: 'ops-q' });
+    const task = await server.board.createTask({
+      title: 'Short lease',
+      created_by: 'alice',
+      queue_name: 'ops-q',
+    });
     const ops = server.board.actingAs({ agent: 'ops', operator: true });
     await ops.claimNextTask({ agent_name: 'alice', task_id: task.id, lease_seconds: 60 });
     const page = await openBoard(browser, server.url, OPS);
