@@ -4,11 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, launchChromium } from './browser-harness.js';
+import { chromiumAvailable, launchChromium, presetToken } from './browser-harness.js';
 import { startTestServer, type TestServer } from './http-harness.js';
 
 // Browser globals inside page.evaluate callbacks (the test program has no DOM types).
-declare const window: unknown;
 declare const document: { querySelector(s: string): { textContent: string } | null };
 
 const OPS = 'ops-token';
@@ -17,12 +16,7 @@ const ALICE = 'alice-token';
 async function openBoard(browser: Browser, url: string, token: string): Promise<Page> {
   const page = await browser.newPage();
   await page.setViewport({ width: 1400, height: 800 });
-  await page.evaluateOnNewDocument((t) => {
-    (window as { sessionStorage: { setItem(k: string, v: string): void } }).sessionStorage.setItem(
-      'tinytask.board.token',
-      t,
-    );
-  }, token);
+  await presetToken(page, token);
   await page.goto(`${url}/`);
   await page.waitForSelector('[data-testid="connection"].conn-live');
   return page;

@@ -3,9 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Browser, Page } from 'puppeteer-core';
-import puppeteer from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { artifactsDir, CHROMIUM_PATH, chromiumAvailable } from './browser-harness.js';
+import { artifactsDir, chromiumAvailable, launchChromium, presetToken } from './browser-harness.js';
 import { raw, startTestServer, toolJson, type TestServer } from './http-harness.js';
 
 const TOKEN = 'board-page-token';
@@ -17,6 +16,15 @@ declare const document: { querySelector(s: string): { textContent: string } | nu
 
 interface CardText {
   textContent: string;
+}
+
+/** Empties a filter input the way a user would, so the page sees an input event. */
+async function clearInput(page: Page, selector: string): Promise<void> {
+  await page.$eval(selector, (n) => {
+    const input = n as unknown as { value: string; dispatchEvent(e: unknown): void };
+    input.value = '';
+    input.dispatchEvent(new (window as { Event: new (t: string) => unknown }).Event('input'));
+  });
 }
 
 describe('the live board page in headless Chromium', () => {
@@ -39,17 +47,8 @@ describe('the live board page in headless Chromium', () => {
     await new Promise<void>((resolve) => foreign.listen(0, '127.0.0.1', resolve));
     foreignPort = (foreign.address() as AddressInfo).port;
     if (!chromiumAvailable()) throw new Error('chromium is not installed (apt-get install chromium)');
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-dev-shm-usage',
-        '--disable-gpu',
-        // foreign.example resolves to this machine, so a real non-loopback origin can be tried.
-        `--host-resolver-rules=MAP ${FOREIGN_HOST} 127.0.0.1`,
-      ],
-    });
+    // foreign.example resolves to this machine, so a real non-loopback origin can be tried.
+    browser = await launchChromium([`--host-resolver-rules=MAP ${FOREIGN_HOST} 127.0.0.1`]);
     page = await browser.newPage();
     await page.setViewport({ width: 1280, height: 800 });
   });
@@ -166,11 +165,7 @@ describe('the live board page in headless Chromium', () => {
       );
       return cards.length === 1 && cards[0]!.textContent.includes('flaky login');
     });
-    await page.$eval('input[aria-label="Agent"]', (n) => {
-      const input = n as unknown as { value: string; dispatchEvent(e: unknown): void };
-      input.value = '';
-      input.dispatchEvent(new (window as { Event: new (t: string) => unknown }).Event('input'));
-    });
+    await clearInput(page, 'input[aria-label="Agent"]');
     await page.type('input[aria-label="Text"]', 'release notes');
     await page.waitForFunction(() => {
       const cards = (document as unknown as { querySelectorAll(s: string): CardText[] }).querySelectorAll(
@@ -178,11 +173,7 @@ describe('the live board page in headless Chromium', () => {
       );
       return cards.length === 1 && cards[0]!.textContent.includes('release notes');
     });
-    await page.$eval('input[aria-label="Text"]', (n) => {
-      const input = n as unknown as { value: string; dispatchEvent(e: unknown): void };
-      input.value = '';
-      input.dispatchEvent(new (window as { Event: new (t: string) => unknown }).Event('input'));
-    });
+    await clearInput(page, 'input[aria-label="Text"]');
     await page.waitForFunction(
       () =>
         (document as unknown as { querySelectorAll(s: string): CardText[] }).querySelectorAll('.card')
@@ -200,12 +191,7 @@ describe('the live board page in headless Chromium', () => {
       hasTouch: true,
       deviceScaleFactor: 2,
     });
-    await phone.evaluateOnNewDocument((t) => {
-      (window as { sessionStorage: { setItem(k: string, v: string): void } }).sessionStorage.setItem(
-        'tinytask.board.token',
-        t,
-      );
-    }, TOKEN);
+    await presetToken(phone, TOKEN);
     await phone.goto(`${server.url}/`);
     await phone.waitForSelector('[data-testid="connection"].conn-live');
     await phone.waitForSelector('[data-testid="column-working"] .card', { visible: true });

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 
 /**
  * Real headless Chromium for the board tests (Debian's `chromium`, installed by .ci/run), driven by puppeteer-core.
@@ -15,13 +15,22 @@ export function chromiumAvailable(): boolean {
   return existsSync(CHROMIUM_PATH);
 }
 
-export async function launchChromium(): Promise<Browser> {
+export async function launchChromium(extraArgs: string[] = []): Promise<Browser> {
   return puppeteer.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
     // CI runs as root, where Chromium's sandbox cannot start; the pages are our own, served from 127.0.0.1.
-    args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--no-first-run'],
+    args: ['--no-sandbox', '--disable-dev-shm-usage', '--disable-gpu', '--no-first-run', ...extraArgs],
   });
+}
+
+/** The board's token as if entered earlier in this tab (sessionStorage), for pages opened after this call. */
+export async function presetToken(page: Page, token: string): Promise<void> {
+  await page.evaluateOnNewDocument((t) => {
+    (
+      globalThis as unknown as { sessionStorage: { setItem(k: string, v: string): void } }
+    ).sessionStorage.setItem('tinytask.board.token', t);
+  }, token);
 }
 
 /**

@@ -406,6 +406,14 @@
       return el('section', {}, [el('h3', { text: title }), body]);
     }
 
+    /** A titled list (comments, links) with its count, or a line saying there is none. */
+    function listSection(title, items, tag, attrs, emptyText, item) {
+      return section(
+        title + ' (' + items.length + ')',
+        items.length ? el(tag, attrs, items.map(item)) : el('p', { class: 'muted', text: emptyText }),
+      );
+    }
+
     function field(label, value) {
       if (value === null || value === undefined || value === '') return null;
       return el('div', { class: 'field' }, [el('dt', { text: label }), el('dd', { text: String(value) })]);
@@ -428,26 +436,26 @@
       // Both go through requeue_task (POST /api/v1/tasks/{id}/requeue): the task returns to idle and to the ready
       // list, its lease cleared. Release keeps the attempts counted; Requeue also resets them (a dead letter's fresh
       // start).
+      var button = function (text, title, action, args) {
+        return el('button', {
+          type: 'button',
+          text: text,
+          title: title,
+          onclick: function () {
+            run(action, args);
+          },
+        });
+      };
       if (task.status === 'working')
         buttons.push(
-          el('button', {
-            type: 'button',
-            text: 'Release',
-            title: 'End the claim: the task returns to idle, attempts kept',
-            onclick: function () {
-              run('requeue', { reset_attempts: false });
-            },
+          button('Release', 'End the claim: the task returns to idle, attempts kept', 'requeue', {
+            reset_attempts: false,
           }),
         );
       if (task.dead_lettered_at || task.status === 'idle')
         buttons.push(
-          el('button', {
-            type: 'button',
-            text: 'Requeue',
-            title: 'Back to the ready list with attempts reset',
-            onclick: function () {
-              run('requeue', { reset_attempts: true });
-            },
+          button('Requeue', 'Back to the ready list with attempts reset', 'requeue', {
+            reset_attempts: true,
           }),
         );
       var who = el('input', { type: 'text', placeholder: 'agent name', 'aria-label': 'Reassign to' });
@@ -535,45 +543,33 @@
         detail.appendChild(section('Description', el('p', { class: 'desc', text: task.description })));
       var comments = task.comments || [];
       detail.appendChild(
-        section(
-          'Comments (' + comments.length + ')',
-          comments.length
-            ? el(
-                'ol',
-                { class: 'comments', 'data-testid': 'comments' },
-                comments.map(function (c) {
-                  return el('li', {}, [
-                    el('div', { class: 'meta' }, [
-                      el('span', { class: 'who', text: c.created_by ? '@' + c.created_by : 'system' }),
-                      el('time', { datetime: c.created_at, text: relTime(c.created_at, now) }),
-                    ]),
-                    el('p', { text: c.content }),
-                  ]);
-                }),
-              )
-            : el('p', { class: 'muted', text: 'No comments.' }),
+        listSection(
+          'Comments',
+          comments,
+          'ol',
+          { class: 'comments', 'data-testid': 'comments' },
+          'No comments.',
+          function (c) {
+            return el('li', {}, [
+              el('div', { class: 'meta' }, [
+                el('span', { class: 'who', text: c.created_by ? '@' + c.created_by : 'system' }),
+                el('time', { datetime: c.created_at, text: relTime(c.created_at, now) }),
+              ]),
+              el('p', { text: c.content }),
+            ]);
+          },
         ),
       );
-      var links = task.links || [];
       detail.appendChild(
-        section(
-          'Links (' + links.length + ')',
-          links.length
-            ? el(
-                'ul',
-                { class: 'links' },
-                links.map(function (l) {
-                  var safe = /^https?:\/\//i.test(l.url);
-                  return el('li', {}, [
-                    safe
-                      ? el('a', { href: l.url, target: '_blank', rel: 'noopener noreferrer', text: l.url })
-                      : el('code', { text: l.url }),
-                    l.description ? ' — ' + l.description : '',
-                  ]);
-                }),
-              )
-            : el('p', { class: 'muted', text: 'No links.' }),
-        ),
+        listSection('Links', task.links || [], 'ul', { class: 'links' }, 'No links.', function (l) {
+          var safe = /^https?:\/\//i.test(l.url);
+          return el('li', {}, [
+            safe
+              ? el('a', { href: l.url, target: '_blank', rel: 'noopener noreferrer', text: l.url })
+              : el('code', { text: l.url }),
+            l.description ? ' — ' + l.description : '',
+          ]);
+        }),
       );
       if (history === null) {
         detail.appendChild(
