@@ -94,7 +94,8 @@ const triage = await call('create_task', {
   assigned_to: 'triage-agent',
   priority: 1,
 });
-await call('update_task', { id: triage.id, status: 'working', updated_by: 'triage-agent' });
+// A claim with a short lease: the board marks it as about to expire.
+await call('claim_next_task', { agent_name: 'triage-agent', task_id: triage.id, lease_seconds: 90 });
 
 const browser = await puppeteer.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
