@@ -36,5 +36,29 @@ export default tseslint.config(
       ),
     },
   },
+  {
+    // The live board's page (src/web): classic browser scripts, no modules, no build step.
+    files: ['src/web/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: Object.fromEntries(
+        [
+          'window',
+          'document',
+          'location',
+          'WebSocket',
+          'fetch',
+          'btoa',
+          'TextEncoder',
+          'setTimeout',
+          'clearTimeout',
+          'setInterval',
+          'clearInterval',
+          'console',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+    rules: { '@typescript-eslint/no-unused-vars': ['error', { caughtErrors: 'none' }] },
+  },
   { files: ['bench/**', 'scripts/**', 'test/**', '.ci/**'], rules: { 'no-console': 'off' } },
 );

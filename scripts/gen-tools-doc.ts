@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as prettier from 'prettier';
 import { ERROR_CODES } from '../src/domain/errors.js';
+import { BOARD_APP_RESOURCE, BOARD_APP_TOOLS } from '../src/mcp/app.js';
 import { PROMPTS } from '../src/mcp/prompts.js';
 import { argumentNames } from '../src/domain/schemas.js';
 import {
@@ -230,7 +231,7 @@ function renderMarkdown(): string {
   push(
     '## Resources',
     '',
-    'All resources are `application/json` and answer the same shapes as the matching tools. Names in URIs are',
+    'The resources below are `application/json` (all but the board app) and answer the same shapes as the matching tools. Names in URIs are',
     'percent-encoded (`queue://dev%20one`). `resources/list` lists the fixed resources and then `task://{id}` for',
     'every unarchived task, paged with an opaque cursor. Every resource can be subscribed to',
     '(`resources/subscribe`): the subscriber gets `notifications/resources/updated` when the task, agent queue or',
@@ -242,6 +243,13 @@ function renderMarkdown(): string {
   );
   for (const t of RESOURCE_TEMPLATES) push(`| \`${t.uriTemplate}\` | ${t.title} | ${cell(t.description)} |`);
   for (const r of FIXED_RESOURCES) push(`| \`${r.uri}\` | ${r.title} | ${cell(r.description)} |`);
+  push(
+    `| \`${BOARD_APP_RESOURCE.uri}\` | ${BOARD_APP_RESOURCE.title} | ${cell(BOARD_APP_RESOURCE.description ?? '')} |`,
+    '',
+    `\`${BOARD_APP_RESOURCE.uri}\` is an MCP App (\`${BOARD_APP_RESOURCE.mimeType}\`, not JSON): hosts that render MCP Apps show`,
+    `it with the results of ${[...BOARD_APP_TOOLS].map((t) => `\`${t}\``).join(', ')}, which link to it in`,
+    '`_meta.ui.resourceUri`. See [board.md](board.md).',
+  );
   push(
     '',
     '`completion/complete` completes the template variables: `{id}` to task ids, `{agent_name}` to agent names,',

@@ -118,6 +118,19 @@ export class Histogram implements Metric {
     return { count, sum };
   }
 
+  /** Cumulative bucket counts (same order as `buckets`), count and sum over every series. */
+  totals(): { counts: number[]; count: number; sum: number } {
+    const counts = new Array<number>(this.buckets.length).fill(0);
+    let count = 0;
+    let sum = 0;
+    for (const s of this.series.values()) {
+      s.counts.forEach((c, i) => (counts[i]! += c));
+      count += s.count;
+      sum += s.sum;
+    }
+    return { counts, count, sum };
+  }
+
   render(): string[] {
     const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
     for (const [key, s] of this.series) {

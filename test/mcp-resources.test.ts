@@ -87,6 +87,7 @@ describe('resources over MCP', () => {
       'tasks://active',
       'tasks://archived',
       'tasks://ready',
+      'ui://tinytask/board.html',
       `task://${ids.parent}`,
       `task://${ids.child}`,
       `task://${ids.grandchild}`,

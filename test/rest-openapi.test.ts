@@ -149,6 +149,9 @@ const CASES: Record<string, Case> = {
     ok: () => ({ method: 'POST', path: `${v1}/agents/alice/signup` }),
     vary: () => ({ method: 'POST', path: `${v1}/agents/bob/signup` }),
   },
+  requeue_task: {
+    ok: (f) => ({ method: 'POST', path: `${v1}/tasks/${f.task}/requeue`, body: { reset_attempts: true } }),
+  },
   board_stats: { ok: () => ({ path: `${v1}/stats` }) },
   // Served once the coordination tools exist (issue 10).
   claim_next_task: {

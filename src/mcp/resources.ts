@@ -13,6 +13,7 @@ import { resourceNotFound, toRpcError, invalidCursor } from './errors.js';
 import { handleRequest } from './requests.js';
 import { decodeCursor, encodeCursor, pageOf } from './pagination.js';
 import type { McpDeps } from './types.js';
+import { BOARD_APP_RESOURCE, BOARD_APP_URI, boardAppHtml } from './app.js';
 import {
   FIXED_RESOURCES,
   RESOURCE_TEMPLATES,
@@ -100,8 +101,18 @@ export function registerResources(server: Server, deps: McpDeps): void {
     return nextCursor ? { resourceTemplates: page, nextCursor } : { resourceTemplates: page };
   });
 
-  // The fixed resources first, then task://{id} for every unarchived task by ascending id. The cursor holds the
-  // position in the fixed list and the last task id listed.
+  // The fixed resources first (the board app last among them), then task://{id} for every unarchived task by
+  // ascending id. The cursor holds the position in the fixed list and the last task id listed.
+  const fixed: Resource[] = [
+    ...FIXED_RESOURCES.map((r) => ({
+      uri: r.uri,
+      name: r.name,
+      title: r.title,
+      description: r.description,
+      mimeType: MIME,
+    })),
+    BOARD_APP_RESOURCE,
+  ];
   handleRequest(server, ListResourcesRequestSchema, async (request) => {
     const position = decodeCursor('resources', request.params?.cursor);
     let fixedOffset = 0;
@@ -110,19 +121,11 @@ export function registerResources(server: Server, deps: McpDeps): void {
       const { f, a } = position;
       if (typeof f !== 'number' || typeof a !== 'number' || !Number.isInteger(f) || !Number.isInteger(a))
         throw invalidCursor();
-      if (f < 0 || f > FIXED_RESOURCES.length || a < 0) throw invalidCursor();
+      if (f < 0 || f > fixed.length || a < 0) throw invalidCursor();
       fixedOffset = f;
       afterId = a;
     }
-    const resources: Resource[] = FIXED_RESOURCES.slice(fixedOffset, fixedOffset + config.pageSize).map(
-      (r) => ({
-        uri: r.uri,
-        name: r.name,
-        title: r.title,
-        description: r.description,
-        mimeType: MIME,
-      }),
-    );
+    const resources: Resource[] = fixed.slice(fixedOffset, fixedOffset + config.pageSize);
     const fixedNext = fixedOffset + resources.length;
     const room = config.pageSize - resources.length;
     let nextCursor: string | undefined;
@@ -145,6 +148,10 @@ export function registerResources(server: Server, deps: McpDeps): void {
 
   handleRequest(server, ReadResourceRequestSchema, async (request): Promise<ReadResourceResult> => {
     const uri = request.params.uri;
+    if (uri === BOARD_APP_URI) {
+      const { mimeType, _meta } = BOARD_APP_RESOURCE;
+      return { contents: [{ uri, mimeType: mimeType!, text: boardAppHtml(), _meta: _meta! }] };
+    }
     const ref = parseResourceUri(uri);
     if (!ref) throw resourceNotFound(uri, UNKNOWN_URI_HINT);
     let data: unknown;

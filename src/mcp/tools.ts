@@ -20,6 +20,7 @@ import {
   unknownTool,
 } from './errors.js';
 import { compactInputSchema, compactOutputSchema, shallowOutputSchema } from './compact-schema.js';
+import { BOARD_APP_TOOL_META, BOARD_APP_TOOLS } from './app.js';
 import { handleRequest } from './requests.js';
 import type { ClientLog } from './logging.js';
 import { pageOf } from './pagination.js';
@@ -99,6 +100,8 @@ export function toolDescriptor(def: ToolDef): Tool {
     inputSchema: inputJsonSchema(def),
     outputSchema: outputJsonSchema(def),
     annotations: annotationsOf(def),
+    // Hosts that render MCP Apps may show the live board with this tool's results.
+    ...(BOARD_APP_TOOLS.has(def.name) ? { _meta: { ...BOARD_APP_TOOL_META } } : {}),
   };
 }
 

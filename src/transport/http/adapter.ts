@@ -60,6 +60,7 @@ const KNOWN_HEADERS = [
   'access-control-request-method',
   'access-control-request-headers',
   'user-agent',
+  'if-none-match',
 ];
 
 /** Copies everything needed from the stack-allocated `HttpRequest` and arms the abort handler. Synchronous. */

@@ -25,6 +25,9 @@ import {
   type TokenStore,
 } from './security.js';
 import { SessionRegistry } from './sessions.js';
+import { BOARD_SOCKET_PATH, startBoardSocket } from './board-socket.js';
+import { BoardStatsFeed } from './board-stats.js';
+import { loadBoardAssets, serveStatic } from './static.js';
 import { handleMcp } from './streamable.js';
 import { loadUws, type TemplatedApp, type us_listen_socket } from './uws.js';
 
@@ -158,6 +161,29 @@ export async function startHttpServer(deps: McpDeps, opts: HttpServerOptions = {
     probe: false,
     jsonRpc: false,
     handler: (ctx) => runtime.json(ctx),
+  });
+
+  // The live board: the page and its files (no auth: the page asks for the token and sends it on every request).
+  const assets = loadBoardAssets();
+  if (assets.size === 0) logger.warn('live board files not found (dist/web): the board at / is not served');
+  for (const [path, file] of assets) {
+    routes.set(path, {
+      methods: ['GET', 'HEAD'],
+      auth: false,
+      probe: false,
+      jsonRpc: false,
+      handler: (ctx) => serveStatic(ctx, file),
+    });
+  }
+  routes.set(BOARD_SOCKET_PATH, {
+    methods: ['GET'],
+    auth: false,
+    probe: false,
+    jsonRpc: false,
+    handler: (ctx) =>
+      sendJson(ctx, 426, { error: `Upgrade Required: ${BOARD_SOCKET_PATH} is a WebSocket` }, [
+        ['Upgrade', 'websocket'],
+      ]),
   });
 
   // The REST API: every path under REST_PREFIX, routed by its own table (rest/routes.ts).
@@ -296,6 +322,21 @@ export async function startHttpServer(deps: McpDeps, opts: HttpServerOptions = {
   }
 
   const app: TemplatedApp = uws.App();
+  const boardSocket =
+    typeof app.ws === 'function'
+      ? startBoardSocket({
+          app,
+          board,
+          policy,
+          tokens,
+          logger,
+          stats: new BoardStatsFeed(board, metrics, () => runtime.boardStats()),
+          server: { name: SERVER_INFO.name, version: SERVER_INFO.version },
+          shuttingDown: () => shuttingDown,
+        })
+      : undefined;
+  if (!boardSocket)
+    logger.warn('this uWebSockets.js build has no WebSocket server: the board will not update live');
   app.any('/*', (res, req) => {
     let ctx: HttpContext | undefined;
     try {
@@ -349,6 +390,7 @@ export async function startHttpServer(deps: McpDeps, opts: HttpServerOptions = {
             'shutdown timeout: closing sessions with requests in flight',
           );
       }
+      boardSocket?.close();
       await sessions.closeAll('shutdown');
       await Promise.race([Promise.allSettled([...streams, ...inflight]), delay(1000)]);
       runtime.close();

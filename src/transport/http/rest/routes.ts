@@ -82,7 +82,7 @@ export const REST_ROUTES: readonly RestRouteSpec[] = [
   { method: 'DELETE', path: '/queues/{queue_name}/tasks', operation: 'clear_queue', tag: 'queues' },
   { method: 'GET', path: '/agents/{agent_name}/queue', operation: 'get_my_queue', tag: 'agents' },
   { method: 'POST', path: '/agents/{agent_name}/signup', operation: 'signup_for_task', tag: 'agents' },
-  // Coordination (issue 10): served once these tools exist.
+  // Coordination: pull claims, leases and the ready list.
   { method: 'POST', path: '/agents/{agent_name}/claim', operation: 'claim_next_task', tag: 'agents' },
   { method: 'POST', path: '/tasks/{task_id}/heartbeat', operation: 'heartbeat_task', tag: 'tasks' },
   { method: 'POST', path: '/tasks/{task_id}/release', operation: 'release_task', tag: 'tasks' },
@@ -157,11 +157,12 @@ function resolveRoute(spec: RestRouteSpec, def: ToolDef): RestRoute {
 
 let resolved: readonly RestRoute[] | undefined;
 
-/** The table with its operations resolved; rows whose operation this build lacks are left out. Built once. */
+/** The table with its operations resolved. Built once; a row naming no operation is a bug and fails loudly. */
 export function restRoutes(): readonly RestRoute[] {
-  resolved ??= REST_ROUTES.flatMap((spec) => {
+  resolved ??= REST_ROUTES.map((spec) => {
     const def = OPERATIONS.get(spec.operation);
-    return def ? [resolveRoute(spec, def)] : [];
+    if (!def) throw new Error(`REST route ${spec.method} ${spec.path}: no operation named ${spec.operation}`);
+    return resolveRoute(spec, def);
   });
   return resolved;
 }
