@@ -149,11 +149,8 @@ const CASES: Record<string, Case> = {
     ok: () => ({ method: 'POST', path: `${v1}/agents/alice/signup` }),
     vary: () => ({ method: 'POST', path: `${v1}/agents/bob/signup` }),
   },
-  requeue_task: {
-    ok: (f) => ({ method: 'POST', path: `${v1}/tasks/${f.task}/requeue`, body: { reset_attempts: true } }),
-  },
   board_stats: { ok: () => ({ path: `${v1}/stats` }) },
-  // Served once the coordination tools exist (issue 10).
+  // Coordination: pull claims, leases and the ready list.
   claim_next_task: {
     ok: (f) => ({ method: 'POST', path: `${v1}/agents/alice/claim`, body: { task_id: f.task } }),
     conflict: (f) => ({ method: 'POST', path: `${v1}/agents/alice/claim`, body: { task_id: f.done } }),
@@ -187,7 +184,6 @@ const CASES: Record<string, Case> = {
     conflict: (f) => ({ method: 'POST', path: `${v1}/tasks/${f.done}/requeue` }),
   },
   list_ready_tasks: { ok: (f) => ({ path: `${v1}/ready?queue_name=${f.queue}&agent_name=alice` }) },
-  // Served once the search_tasks tool exists (issue 11).
   search_tasks: { ok: () => ({ path: `${v1}/search?query=Fixture&status=idle,working` }) },
 };
 
