@@ -17,7 +17,7 @@ import { agentName, describeIssues, LIMITS, parseInput, type Schemas } from '../
 import type { ChangeSet } from '../domain/types.js';
 import type { Logger } from '../logger.js';
 import type { ServerMetrics } from '../metrics.js';
-import type { Board, BoardEvents, BoardHealth, BoardStatsSnapshot } from './types.js';
+import type { Board, BoardEvents, BoardHealth, BoardStatsSnapshot, HealthCheck } from './types.js';
 
 export interface CreateBoardOptions {
   config: Config;
@@ -219,9 +219,7 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
   ) as { [K in keyof typeof INTERNAL_READ_SCHEMAS]: (input: unknown) => Promise<ReadQueries[K]['result']> };
 
   const healthTimeoutMs = opts.healthTimeoutMs ?? 2_000;
-  async function timed(
-    fn: () => Promise<unknown>,
-  ): Promise<{ ok: boolean; error?: string; latencyMs?: number }> {
+  async function timed(fn: () => Promise<unknown>): Promise<HealthCheck> {
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -234,7 +232,8 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
       await Promise.race([fn(), timeout]);
       return { ok: true, latencyMs: performance.now() - started };
     } catch (err) {
-      return { ok: false, error: toPlainError(err).message, latencyMs: performance.now() - started };
+      const { code, message } = toPlainError(err);
+      return { ok: false, code, error: message, latencyMs: performance.now() - started };
     } finally {
       clearTimeout(timer);
     }
