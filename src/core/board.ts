@@ -12,6 +12,8 @@ import type {
 } from '../db/protocol.js';
 import { InlineReaders, ReaderPool, type Readers } from '../db/readers/pool.js';
 import { InlineWriter, WriterClient, type Writer } from '../db/writer/client.js';
+import { prepareDatabaseLocation } from '../db/location.js';
+import { startupStep } from '../startup.js';
 import { errors, TaskBoardError, toPlainError } from '../domain/errors.js';
 import { agentName, describeIssues, LIMITS, parseInput, type Schemas } from '../domain/schemas.js';
 import type { ChangeSet } from '../domain/types.js';
@@ -144,20 +146,36 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
     allowFaultInjection: opts.allowFaultInjection === true,
     queueLimit: config.writeQueueLimit,
   };
+  // Checked on this thread first: a path that cannot hold the database fails at once with a clear message.
+  prepareDatabaseLocation(config.dbPath);
   const writer: Writer = opts.inline
     ? new InlineWriter(writerOptions, writerEvents)
     : new WriterClient(writerOptions, writerEvents);
-  const schemaVersion = await writer.start();
-  let readers: Readers;
+  const schemaVersion = await startupStep(
+    'open and migrate the database (writer thread)',
+    config.startupTimeoutMs,
+    writer.start(),
+    () => writer.close(),
+  );
+  let started: Readers | undefined;
   try {
     const readerOptions = { dbPath: config.dbPath, traceSql: config.logLevel === 'trace' };
-    readers = opts.inline
+    started = opts.inline
       ? new InlineReaders(readerOptions)
       : new ReaderPool(readerOptions, config.readThreads);
+    // Every reader thread has opened its connection and answered before the board is handed out: the first
+    // health probe or read after start-up never waits for a thread that is still loading.
+    await startupStep(
+      'start the reader threads',
+      config.startupTimeoutMs,
+      started.warmUp(config.startupTimeoutMs),
+    );
   } catch (err) {
+    await started?.close().catch(() => undefined);
     await writer.close();
     throw err;
   }
+  const readers: Readers = started;
   log.info(
     {
       dbPath: config.dbPath,

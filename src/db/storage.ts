@@ -5,7 +5,13 @@ import { errors, type TaskBoardError } from '../domain/errors.js';
  * write being wrong: the disk is full, the file system is read-only, or the device fails. Such a write fails with
  * STORAGE_UNAVAILABLE and the writer reports the database as not writable until a write succeeds again.
  */
-const STORAGE_CODES = [/^SQLITE_FULL$/, /^SQLITE_IOERR/, /^SQLITE_READONLY/, /^SQLITE_CANTOPEN/, /^SQLITE_PERM$/];
+const STORAGE_CODES = [
+  /^SQLITE_FULL$/,
+  /^SQLITE_IOERR/,
+  /^SQLITE_READONLY/,
+  /^SQLITE_CANTOPEN/,
+  /^SQLITE_PERM$/,
+];
 
 const WHAT: Array<[RegExp, string]> = [
   [/^SQLITE_FULL$/, 'the disk is full'],
