@@ -15,7 +15,14 @@ import { InlineWriter, WriterClient, type Writer } from '../db/writer/client.js'
 import { prepareDatabaseLocation } from '../db/location.js';
 import { startupStep } from '../startup.js';
 import { errors, TaskBoardError, toPlainError } from '../domain/errors.js';
-import { agentName, describeIssues, LIMITS, parseInput, type Schemas } from '../domain/schemas.js';
+import {
+  agentName,
+  assertWellFormedText,
+  describeIssues,
+  LIMITS,
+  parseInput,
+  type Schemas,
+} from '../domain/schemas.js';
 import type { ChangeSet } from '../domain/types.js';
 import type { Logger } from '../logger.js';
 import type { ServerMetrics } from '../metrics.js';
@@ -111,6 +118,7 @@ const READ_SCHEMAS = {
 } as const satisfies Partial<Record<ReadQueryName, keyof Schemas>>;
 
 function validateInternal<K extends keyof typeof INTERNAL_READ_SCHEMAS>(name: K, input: unknown): unknown {
+  assertWellFormedText(input);
   const result = INTERNAL_READ_SCHEMAS[name].safeParse(input ?? {});
   if (!result.success) throw errors.invalidArgument(describeIssues(result.error.issues));
   return result.data;

@@ -201,6 +201,28 @@ export function sendJsonRpcError(
   sendJson(ctx, status, { jsonrpc: '2.0', error: { code, message }, id: null }, headers, opts);
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+export type JsonBody = { ok: true; value: unknown } | { ok: false; message: string };
+
+/**
+ * Parses a JSON request body. Bytes that are not UTF-8 are refused (JSON-RPC -32700) rather than decoded to U+FFFD:
+ * text must never be altered on its way to the board.
+ */
+export function parseJsonBody(body: Uint8Array): JsonBody {
+  let text: string;
+  try {
+    text = strictUtf8.decode(body);
+  } catch {
+    return { ok: false, message: 'Parse error: the body is not valid UTF-8; encode the JSON as UTF-8' };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false, message: 'Parse error: Invalid JSON' };
+  }
+}
+
 export type BodyResult = { kind: 'ok'; body: Buffer } | { kind: 'too-large' } | { kind: 'aborted' };
 
 /**

@@ -11,6 +11,7 @@ import {
   type BodyResult,
   type HttpContext,
   MAX_STREAM_BACKLOG_BYTES,
+  parseJsonBody,
   ResponseStream,
   send,
   sendJsonRpcError,
@@ -194,14 +195,12 @@ export async function postSseMessage(
     sendJsonRpcError(ctx, 415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
     return;
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(read.body.toString('utf8'));
-  } catch {
-    sendJsonRpcError(ctx, 400, -32700, 'Parse error: Invalid JSON');
+  const json = parseJsonBody(read.body);
+  if (!json.ok) {
+    sendJsonRpcError(ctx, 400, -32700, json.message);
     return;
   }
-  const parsed = JSONRPCMessageSchema.safeParse(raw);
+  const parsed = JSONRPCMessageSchema.safeParse(json.value);
   if (!parsed.success) {
     sendJsonRpcError(ctx, 400, -32600, 'Invalid Request: the body is not a JSON-RPC message');
     return;

@@ -13,6 +13,7 @@ import {
   type BodyResult,
   type HeaderList,
   type HttpContext,
+  parseJsonBody,
   ResponseStream,
   responseHeaders,
   send,
@@ -251,12 +252,12 @@ export async function handleMcp(
       sendJsonRpcError(ctx, 415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
       return;
     }
-    try {
-      parsed = JSON.parse(read.body.toString('utf8'));
-    } catch {
-      sendJsonRpcError(ctx, 400, -32700, 'Parse error: Invalid JSON');
+    const json = parseJsonBody(read.body);
+    if (!json.ok) {
+      sendJsonRpcError(ctx, 400, -32700, json.message);
       return;
     }
+    parsed = json.value;
   } else if (ctx.method === 'GET' && !accept.sse) {
     sendJsonRpcError(ctx, 406, -32000, 'Not Acceptable: the client must accept text/event-stream');
     return;
