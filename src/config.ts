@@ -116,7 +116,7 @@ export const SETTINGS = {
   TINYTASK_UNUSED_SESSION_TIMEOUT: {
     schema: int('TINYTASK_UNUSED_SESSION_TIMEOUT', 1, 7 * 24 * 3600),
     default: '60',
-    doc: 'Seconds a session that never sent a request after `initialize` (notifications do not count) may stay idle before it is closed. Abandoned sessions go quickly this way; when the session cap is reached they are also the first to be evicted.',
+    doc: 'Seconds a session that never sent a request after `initialize` (notifications do not count) may stay idle before it is closed (never longer than `TINYTASK_SESSION_IDLE_TIMEOUT`). Abandoned sessions go quickly this way; when the session cap is reached they are also the first to be evicted.',
   },
   TINYTASK_MAX_SESSIONS: {
     schema: int('TINYTASK_MAX_SESSIONS', 1, 1_000_000),

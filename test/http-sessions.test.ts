@@ -109,7 +109,19 @@ describe('Streamable HTTP sessions', () => {
   it('refuses initialize past the session cap with 503 and a JSON-RPC error, and accepts again once one ends', async () => {
     server = await startTestServer({ maxSessions: 2 });
     const a = await rawSession(server.url);
-    await rawSession(server.url);
+    const b = await rawSession(server.url);
+    // Sessions holding an open GET stream are never evicted to make room (see http-session-eviction.test.ts).
+    const streams = await Promise.all(
+      [a, b].map(async (id) => {
+        const ac = new AbortController();
+        const res = await fetch(`${server!.url}/mcp`, {
+          headers: { accept: 'text/event-stream', 'mcp-session-id': id },
+          signal: ac.signal,
+        });
+        expect(res.status).toBe(200);
+        return ac;
+      }),
+    );
     const refused = await fetch(`${server.url}/mcp`, {
       method: 'POST',
       headers: headers(),
@@ -124,5 +136,6 @@ describe('Streamable HTTP sessions', () => {
     const del = await fetch(`${server.url}/mcp`, { method: 'DELETE', headers: { 'mcp-session-id': a } });
     await del.text();
     expect(await rawSession(server.url)).toBeTruthy();
+    for (const ac of streams) ac.abort();
   });
 });

@@ -132,6 +132,7 @@ export async function openSseSession(
     credentialId: credential?.id,
     agent: credential?.agent,
     lastActive: Date.now(),
+    used: false,
     inflight: 0,
     streams: 1,
     pendingIds: new Set(),
@@ -206,6 +207,8 @@ export async function postSseMessage(
     return;
   }
   session.lastActive = Date.now();
+  if ('method' in parsed.data && 'id' in parsed.data && parsed.data.method !== 'initialize')
+    session.used = true;
   const headers: Record<string, string> = {};
   for (const [k, v] of ctx.headers) headers[k] = v;
   const authInfo = authInfoOf(credential);

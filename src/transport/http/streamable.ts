@@ -328,6 +328,7 @@ async function initializeSession(
       credentialId: credential?.id,
       agent: credential?.agent,
       lastActive: Date.now(),
+      used: false,
       inflight: 1,
       streams: 0,
       pendingIds: new Set(),
@@ -545,6 +546,7 @@ async function handleInSession(
     return;
   }
   for (const id of ids) session.pendingIds.add(id);
+  if (ids.length > 0) session.used = true;
   session.inflight++;
   try {
     if (direct) {
