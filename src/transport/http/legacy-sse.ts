@@ -15,6 +15,7 @@ import {
   ResponseStream,
   send,
   sendJsonRpcError,
+  sendPayloadTooLarge,
 } from './adapter.js';
 import { admitNewSession, type HttpEnv } from './env.js';
 import type { Credential } from './security.js';
@@ -166,16 +167,7 @@ export async function postSseMessage(
   const read = await body;
   if (read.kind === 'aborted') return;
   if (read.kind === 'too-large') {
-    sendJsonRpcError(
-      ctx,
-      413,
-      -32000,
-      `Payload Too Large: the body must not exceed ${env.config.maxBodyBytes} bytes`,
-      [],
-      {
-        close: true,
-      },
-    );
+    sendPayloadTooLarge(ctx, env.config.maxBodyBytes, true);
     return;
   }
   const sessionId = new URLSearchParams(ctx.query).get('sessionId');

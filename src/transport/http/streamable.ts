@@ -18,6 +18,7 @@ import {
   responseHeaders,
   send,
   sendJsonRpcError,
+  sendPayloadTooLarge,
   sendWebResponse,
 } from './adapter.js';
 import { type DirectSink, McpHttpTransport } from './direct.js';
@@ -227,16 +228,7 @@ export async function handleMcp(
     const read = await body!;
     if (read.kind === 'aborted') return;
     if (read.kind === 'too-large') {
-      sendJsonRpcError(
-        ctx,
-        413,
-        -32000,
-        `Payload Too Large: the body must not exceed ${env.config.maxBodyBytes} bytes`,
-        [],
-        {
-          close: true,
-        },
-      );
+      sendPayloadTooLarge(ctx, env.config.maxBodyBytes, true);
       return;
     }
     if (!accept.json && !accept.sse) {
