@@ -30,6 +30,7 @@ export const LIMITS = {
  * `"+42"`, `"042"`, `"4e1"` and `"42.0"` are refused. Resource URIs (`task://42`) use the same digits.
  */
 export const ID_DIGITS = '[1-9][0-9]{0,15}';
+const POSITIVE_NUMERAL = new RegExp(`^${ID_DIGITS}$`);
 const UNSIGNED_NUMERAL = new RegExp(`^(?:0|${ID_DIGITS})$`);
 const SIGNED_NUMERAL = new RegExp(`^-?(?:0|${ID_DIGITS})$`);
 
@@ -44,7 +45,7 @@ const integer = (min: number, max: number, message: string) => {
       z.number({ error }).int({ error }).min(min, { error }).max(max, { error }),
       z
         .string({ error })
-        .regex(min < 0 ? SIGNED_NUMERAL : UNSIGNED_NUMERAL, { error })
+        .regex(min < 0 ? SIGNED_NUMERAL : min > 0 ? POSITIVE_NUMERAL : UNSIGNED_NUMERAL, { error })
         .transform(Number)
         .refine((n) => Number.isSafeInteger(n) && n >= min && n <= max, { error }),
     ],
