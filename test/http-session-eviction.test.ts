@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { initializeBody, MCP_ACCEPT, rawSession, startTestServer, type TestServer } from './http-harness.js';
+import {
+  initializeBody,
+  MCP_ACCEPT,
+  rawSession,
+  startTestServer,
+  type TestServer,
+  openGetStream,
+} from './http-harness.js';
 
 /** Abandoned sessions must not lock everyone out: eviction at the cap, and a short timeout for unused sessions. */
 describe('session eviction', () => {
@@ -57,17 +64,7 @@ describe('session eviction', () => {
     expect((await toolCall(s.url, newer, 4)).status).toBe(200);
 
     // With every session holding an open GET stream, nothing can be evicted: 503.
-    const streams = await Promise.all(
-      [newer, third].map(async (id) => {
-        const ac = new AbortController();
-        const res = await fetch(`${s.url}/mcp`, {
-          headers: { accept: 'text/event-stream', 'mcp-session-id': id },
-          signal: ac.signal,
-        });
-        expect(res.status).toBe(200);
-        return ac;
-      }),
-    );
+    const streams = await Promise.all([newer, third].map((id) => openGetStream(s.url, id)));
     const refused = await fetch(`${s.url}/mcp`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: MCP_ACCEPT },

@@ -1,7 +1,14 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { initializeBody, MCP_ACCEPT, rawSession, startTestServer, type TestServer } from './http-harness.js';
+import {
+  initializeBody,
+  MCP_ACCEPT,
+  rawSession,
+  startTestServer,
+  type TestServer,
+  openGetStream,
+} from './http-harness.js';
 
 const headers = (session?: string): Record<string, string> => ({
   'content-type': 'application/json',
@@ -111,17 +118,7 @@ describe('Streamable HTTP sessions', () => {
     const a = await rawSession(server.url);
     const b = await rawSession(server.url);
     // Sessions holding an open GET stream are never evicted to make room (see http-session-eviction.test.ts).
-    const streams = await Promise.all(
-      [a, b].map(async (id) => {
-        const ac = new AbortController();
-        const res = await fetch(`${server!.url}/mcp`, {
-          headers: { accept: 'text/event-stream', 'mcp-session-id': id },
-          signal: ac.signal,
-        });
-        expect(res.status).toBe(200);
-        return ac;
-      }),
-    );
+    const streams = await Promise.all([a, b].map((id) => openGetStream(server!.url, id)));
     const refused = await fetch(`${server.url}/mcp`, {
       method: 'POST',
       headers: headers(),
