@@ -3,7 +3,9 @@
 # Docker Hub). Installs the engine from apt, runs a private dockerd under a temp dir, builds a local stand-in for
 # the base image (.ci/standin-base.sh), builds the product image and checks it for real: hardened run → healthy,
 # an MCP agent through the published port, graceful stop with an empty WAL, data back after start, the backup and
-# restore scripts, compose restart after kill -9, compose limits and profiles, image sizes.
+# restore scripts, a root-owned data directory (exit 2 naming the uid and the chown command), the README's compose
+# set-up without a prepared ./data (named volume), compose restart after kill -9, compose limits and profiles,
+# image sizes.
 #
 # The private dockerd uses the default bridge (docker0, 172.17.0.0/16): do not run this next to another dockerd.
 # Takes about 5 minutes on 2 cores, most of it `npm ci` compiling better-sqlite3 inside the image build.
@@ -208,13 +210,33 @@ else
 fi
 "$DOCKER" rm -f "$C" >/dev/null
 
+echo "=== data directory owned by root"
+# What Docker does with a missing host directory: it creates it, owned by root. The server must stop at once with
+# exit code 2 and a message naming its uid and the chown command, not crash-loop on a read-only database.
+ROOTDATA="$WORK/rootdata"
+mkdir -p "$ROOTDATA" && chown 0:0 "$ROOTDATA" && chmod 0755 "$ROOTDATA"
+C="$PREFIX-rootdata"
+t=$(date +%s)
+"$DOCKER" run --name "$C" --read-only --tmpfs /tmp --cap-drop ALL -v "$ROOTDATA:/data" "$IMAGE" >"$WORK/rootdata.log" 2>&1 &
+run_pid=$!
+deadline=$(($(date +%s) + 60))
+while kill -0 "$run_pid" 2>/dev/null && [ "$(date +%s)" -lt "$deadline" ]; do sleep 0.5; done
+code=$("$DOCKER" inspect -f '{{.State.ExitCode}} {{.State.Running}}' "$C" 2>/dev/null)
+if [ "$code" = "2 false" ] && grep -q "uid ${APP_UID%%:*}" "$WORK/rootdata.log" &&
+   grep -q "chown ${APP_UID%%:*}:" "$WORK/rootdata.log"; then
+  pass "root-owned data directory" "exit code 2 after $(elapsed "$t") s: $(grep -o 'not writable.*' "$WORK/rootdata.log" | head -c 160)"
+else
+  fail "root-owned data directory" "state '$code'; log: $(tail -n 3 "$WORK/rootdata.log" | tr '\n' ' ')"
+fi
+"$DOCKER" rm -f "$C" >/dev/null 2>&1
+
 echo "=== compose"
-# A throw-away project directory: compose's ./data must not touch the checkout.
+# A throw-away project directory, set up exactly as the README says: no ./data prepared (the default keeps /data in
+# the named volume tinytask-data, which Docker creates owned by the image's uid).
 COMPOSE_DIR="$WORK/compose"
-mkdir -p "$COMPOSE_DIR/data"
+mkdir -p "$COMPOSE_DIR"
 cp docker-compose.yml "$COMPOSE_DIR/"
 cp -r deploy "$COMPOSE_DIR/"
-chown "$APP_UID" "$COMPOSE_DIR/data"
 PORT=$(free_port)
 export TINYTASK_IMAGE="$IMAGE" PUBLISH_ADDRESS=127.0.0.1 PUBLISH_PORT="$PORT"
 if ! (cd "$COMPOSE_DIR" && docker-compose -p "$PROJECT" up -d --no-build) >"$WORK/compose.log" 2>&1; then
@@ -224,6 +246,12 @@ else
   CC=$("$DOCKER" ps -q --filter "label=com.docker.compose.project=$PROJECT" --filter "label=com.docker.compose.service=tinytask")
   URL="http://127.0.0.1:$PORT/mcp"
   services=$("$DOCKER" ps -a --filter "label=com.docker.compose.project=$PROJECT" --format '{{.Label "com.docker.compose.service"}}' | sort | tr '\n' ' ')
+  if wait_health "$CC" 90; then
+    pass "README compose set-up, no ./data prepared" "healthy; /data is the named volume $("$DOCKER" inspect -f '{{range .Mounts}}{{.Type}}:{{.Name}}{{end}}' "$CC"); no ./data created: $([ -e "$COMPOSE_DIR/data" ] && echo no || echo yes)"
+  else
+    "$DOCKER" logs --tail 10 "$CC" 2>&1
+    fail "README compose set-up, no ./data prepared" "not healthy within 90 s (restarts: $("$DOCKER" inspect -f '{{.RestartCount}}' "$CC"))"
+  fi
   if [ "$services" = "tinytask " ]; then
     pass "monitoring profile off by default" "plain up started only: $services"
   else

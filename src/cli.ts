@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module';
 import { ConfigError, loadConfig } from './config.js';
+import { StartupError } from './startup.js';
 
 /** Commands of the HTTP client (src/client/cli.ts). */
 const CLIENT_COMMANDS = ['task', 'queue', 'agent'];
@@ -23,7 +24,7 @@ Every setting is an environment variable (TINYTASK_MODE, TINYTASK_PORT, TINYTASK
 see docs/configuration.md. Logs are JSON on stderr; stdout carries only the MCP stdio protocol.
 `;
 
-/** Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error. */
+/** Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error, or a start-up that cannot complete. */
 async function cli(argv: string[]): Promise<number> {
   const [command = 'serve', ...rest] = argv;
   if (command === '-h' || command === '--help' || command === 'help') {
@@ -52,7 +53,12 @@ async function cli(argv: string[]): Promise<number> {
       import('./main.js'),
     ]);
     const logger = createLogger(config.logLevel);
-    const running = await startServer(config, logger);
+    // Whatever stops start-up (a database that cannot be opened, a port in use) is the operator's to fix: exit 2.
+    const running = await startServer(config, logger).catch((err: unknown) => {
+      throw err instanceof StartupError
+        ? err
+        : new StartupError(`start-up failed: ${(err as Error)?.message ?? String(err)}`);
+    });
     return running.stopped;
   }
   if (command === 'backup' && rest.length === 1) {
@@ -70,7 +76,7 @@ async function cli(argv: string[]): Promise<number> {
 cli(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof StartupError) {
       process.stderr.write(`tinytask-mcp: ${err.message}\n`);
       process.exit(2);
     }

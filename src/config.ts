@@ -124,10 +124,15 @@ export const SETTINGS = {
     default: '1800',
     doc: 'Seconds an MCP session may stay idle (no request, no open stream) before it is closed; its id then answers 404.',
   },
+  TINYTASK_UNUSED_SESSION_TIMEOUT: {
+    schema: int('TINYTASK_UNUSED_SESSION_TIMEOUT', 1, 7 * 24 * 3600),
+    default: '60',
+    doc: 'Seconds a session that never sent a request after `initialize` (notifications do not count) may stay idle before it is closed (never longer than `TINYTASK_SESSION_IDLE_TIMEOUT`). Abandoned sessions go quickly this way; when the session cap is reached they are also the first to be evicted.',
+  },
   TINYTASK_MAX_SESSIONS: {
     schema: int('TINYTASK_MAX_SESSIONS', 1, 1_000_000),
     default: '5000',
-    doc: 'Open MCP sessions at most. An `initialize` past the cap gets HTTP 503 with a JSON-RPC error.',
+    doc: 'Open MCP sessions at most. An `initialize` at the cap evicts a session to make room: first one that never sent a request after `initialize`, then the one idle longest without an open stream. Only when every session is busy or holds a stream does it get HTTP 503 with a JSON-RPC error.',
   },
   TINYTASK_STATELESS: {
     schema: bool('TINYTASK_STATELESS'),
@@ -196,6 +201,11 @@ export const SETTINGS = {
     default: '100',
     doc: "While at least one `wait_for_task` waits, the writer checks `PRAGMA data_version` this often (milliseconds) to notice writes made by other processes on the same database file (several stdio servers sharing one board). `0` turns it off: waits then wake only for this process's writes.",
   },
+  TINYTASK_STARTUP_TIMEOUT: {
+    schema: int('TINYTASK_STARTUP_TIMEOUT', 1000, 600_000),
+    default: '30000',
+    doc: 'Milliseconds each start-up step (open and migrate the database, start every reader thread, bind the port) may take. A step that does not finish stops start-up with a message and exit code 2 instead of hanging.',
+  },
   TINYTASK_PAGE_SIZE: {
     schema: int('TINYTASK_PAGE_SIZE', 1, 1000),
     default: '100',
@@ -222,6 +232,7 @@ export interface Config {
   leaseSeconds: number;
   maxAttempts: number;
   sessionIdleTimeoutMs: number;
+  unusedSessionTimeoutMs: number;
   maxSessions: number;
   stateless: boolean;
   maxBodyBytes: number;
@@ -231,6 +242,7 @@ export interface Config {
   authToken: string | undefined;
   authTokensFile: string | undefined;
   shutdownTimeoutMs: number;
+  startupTimeoutMs: number;
   pageSize: number;
   /** Toolsets every session offers (narrowed per token and per connection). */
   toolsets: ToolsetName[];
@@ -300,6 +312,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     leaseSeconds: values.TINYTASK_LEASE_SECONDS as number,
     maxAttempts: values.TINYTASK_MAX_ATTEMPTS as number,
     sessionIdleTimeoutMs: (values.TINYTASK_SESSION_IDLE_TIMEOUT as number) * 1000,
+    unusedSessionTimeoutMs: (values.TINYTASK_UNUSED_SESSION_TIMEOUT as number) * 1000,
     maxSessions: values.TINYTASK_MAX_SESSIONS as number,
     stateless: values.TINYTASK_STATELESS as boolean,
     maxBodyBytes: values.TINYTASK_MAX_BODY_BYTES as number,
@@ -309,6 +322,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authToken,
     authTokensFile,
     shutdownTimeoutMs: values.TINYTASK_SHUTDOWN_TIMEOUT as number,
+    startupTimeoutMs: values.TINYTASK_STARTUP_TIMEOUT as number,
     pageSize: values.TINYTASK_PAGE_SIZE as number,
     toolsets: values.TINYTASK_TOOLSETS as ToolsetName[],
     idempotencyTtlSeconds: values.TINYTASK_IDEMPOTENCY_TTL as number,

@@ -3,6 +3,7 @@ import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import { startHttpServer, type HttpServer } from './transport/http/server.js';
+import { startupStep } from './startup.js';
 import { serveStdio } from './transport/stdio.js';
 
 export interface RunOptions {
@@ -84,7 +85,13 @@ export async function startServer(
   };
 
   try {
-    if (config.http) http = await startHttpServer(app.deps, { tokens: app.tokens });
+    if (config.http) {
+      http = await startupStep(
+        'bind the HTTP port',
+        config.startupTimeoutMs,
+        startHttpServer(app.deps, { tokens: app.tokens }),
+      );
+    }
     if (config.stdio) {
       stdio = await serveStdio(app.deps, opts.io);
       void stdio.closed.then(() => {
@@ -99,18 +106,25 @@ export async function startServer(
     throw err;
   }
 
+  // By now the writer has opened the database and every reader thread has answered (createBoard waits for both
+  // before anything listens), so the first request after this line is served at once.
+  const mcpUrl = http ? `${http.url}/mcp` : undefined;
+  const threads = `writer and ${config.readThreads} reader thread${config.readThreads === 1 ? '' : 's'} ready`;
   logger.info(
     {
       mode: config.mode,
-      ...(http ? { address: http.url, port: http.port, uws: http.native ? 'native' : 'fallback' } : {}),
+      ...(http
+        ? { address: http.url, mcpUrl, port: http.port, uws: http.native ? 'native' : 'fallback' }
+        : {}),
       ...(config.stdio ? { stdio: true } : {}),
       dbPath: config.dbPath,
       readThreads: config.readThreads,
+      threadsReady: true,
       sse: config.enableSse,
       stateless: config.stateless,
       auth: app.tokens.enabled,
     },
-    `tinytask-mcp started (${config.mode}${http ? ` on ${http.url}, uws ${http.native ? 'native' : 'fallback'}` : ''})`,
+    `tinytask-mcp started (${config.mode}${http ? ` on ${mcpUrl}, uws ${http.native ? 'native' : 'fallback'}` : ''}; ${threads})`,
   );
 
   onRequest = shutdown;

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,17 +8,9 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const CLI = join(ROOT, 'dist', 'cli.js');
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
 /**
- * Builds dist/ when it is missing or older than src/ (`npm test` builds first; this covers running one file).
+ * Builds dist/ when it is missing or older than src/ (`npm test` builds first; this covers running one file), with
+ * the script `npm start` uses.
  * A lock directory keeps two test files from building at once.
  */
 export async function ensureBuilt(): Promise<void> {
@@ -37,9 +29,10 @@ export async function ensureBuilt(): Promise<void> {
     }
   }
   try {
-    if (!existsSync(CLI) || statSync(CLI).mtimeMs < newestMtime(join(ROOT, 'src'))) {
-      execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'ignore' });
-    }
+    execFileSync(process.execPath, [join(ROOT, 'scripts', 'build-if-stale.mjs')], {
+      cwd: ROOT,
+      stdio: 'ignore',
+    });
   } finally {
     rmdirSync(lock);
   }

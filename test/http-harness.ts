@@ -101,6 +101,17 @@ export async function rawSession(url: string, headers: Record<string, string> = 
   return id;
 }
 
+/** Opens the session's GET event stream and keeps it open; abort the controller to close it. */
+export async function openGetStream(url: string, session: string): Promise<AbortController> {
+  const ac = new AbortController();
+  const res = await fetch(`${url}/mcp`, {
+    headers: { accept: 'text/event-stream', 'mcp-session-id': session },
+    signal: ac.signal,
+  });
+  if (res.status !== 200) throw new Error(`GET stream refused: ${res.status}`);
+  return ac;
+}
+
 /** Parses a tool result's JSON text. */
 export function toolJson<T = unknown>(result: unknown): T {
   const r = result as { content: Array<{ type: string; text: string }>; isError?: boolean };

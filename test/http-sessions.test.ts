@@ -1,7 +1,14 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { initializeBody, MCP_ACCEPT, rawSession, startTestServer, type TestServer } from './http-harness.js';
+import {
+  initializeBody,
+  MCP_ACCEPT,
+  rawSession,
+  startTestServer,
+  type TestServer,
+  openGetStream,
+} from './http-harness.js';
 
 const headers = (session?: string): Record<string, string> => ({
   'content-type': 'application/json',
@@ -109,7 +116,9 @@ describe('Streamable HTTP sessions', () => {
   it('refuses initialize past the session cap with 503 and a JSON-RPC error, and accepts again once one ends', async () => {
     server = await startTestServer({ maxSessions: 2 });
     const a = await rawSession(server.url);
-    await rawSession(server.url);
+    const b = await rawSession(server.url);
+    // Sessions holding an open GET stream are never evicted to make room (see http-session-eviction.test.ts).
+    const streams = await Promise.all([a, b].map((id) => openGetStream(server!.url, id)));
     const refused = await fetch(`${server.url}/mcp`, {
       method: 'POST',
       headers: headers(),
@@ -124,5 +133,6 @@ describe('Streamable HTTP sessions', () => {
     const del = await fetch(`${server.url}/mcp`, { method: 'DELETE', headers: { 'mcp-session-id': a } });
     await del.text();
     expect(await rawSession(server.url)).toBeTruthy();
+    for (const ac of streams) ac.abort();
   });
 });

@@ -90,11 +90,16 @@ describe('docker-compose.yml', () => {
       expect({ ref, hasDefault: def !== undefined }).toEqual({ ref, hasDefault: true });
   });
 
-  it('builds and names the image, publishes the port and mounts ./data on /data', () => {
+  it('builds and names the image, publishes the port and keeps /data in a named volume (a host directory on request)', () => {
     expect(app.build).toMatchObject({ context: '.', dockerfile: 'Dockerfile' });
     expect(app.image).toBe('tinytask-mcp:latest');
     expect(app.ports).toEqual(['0.0.0.0:3000:3000']);
-    expect(app.volumes).toContain('./data:/data');
+    // A missing ./data bind mount would be created by Docker owned by root, which uid 10001 cannot write.
+    expect(app.volumes).toContain('tinytask-data:/data');
+    expect(raw).toContain('${TINYTASK_DATA:-tinytask-data}:/data');
+    expect(Object.keys((doc.volumes as Record<string, unknown> | undefined) ?? {})).toContain(
+      'tinytask-data',
+    );
     expect(app.profiles).toBeUndefined();
   });
 

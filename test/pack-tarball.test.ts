@@ -38,11 +38,22 @@ describe('the packed tarball (npm pack)', () => {
     expect(files.some((f) => /^dist\/db\/migrations\/\d+_.*\.sql$/.test(f))).toBe(true);
     expect(files).toContain('package.json');
     expect(files).toContain('README.md');
+    expect(files).toContain('LICENSE');
     expect(files.filter((f) => f.startsWith('src/') || f.startsWith('test/'))).toEqual([]);
+    // Source maps point at src/*.ts, which is not shipped: none may be in the package.
+    expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
       bin: Record<string, string>;
     };
     expect(pkg.bin).toEqual({ 'tinytask-mcp': 'dist/cli.js' });
+  });
+
+  it('ships the MIT licence that package.json names', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { license: string };
+    expect(pkg.license).toBe('MIT');
+    const licence = readFileSync(join(ROOT, 'LICENSE'), 'utf8');
+    expect(licence).toMatch(/^MIT License/);
+    expect(licence).toContain('Permission is hereby granted, free of charge');
   });
 
   it('runs as `tinytask-mcp` over stdio from the unpacked tarball', async () => {

@@ -30,6 +30,7 @@ export const EXIT_CODES = {
   UNREACHABLE: 7,
   OVERLOADED: 7,
   UNAVAILABLE: 7,
+  STORAGE_UNAVAILABLE: 7,
   FEATURE_DISABLED: 8,
   NO_SEARCH: 8,
 } as const satisfies Record<ClientErrorCode | 'OK' | 'USAGE' | 'NOTHING_TO_CLAIM', number>;

@@ -16,8 +16,17 @@ import type {
 } from '../db/protocol.js';
 import { InlineReaders, ReaderPool, type Readers } from '../db/readers/pool.js';
 import { InlineWriter, WriterClient, type Writer } from '../db/writer/client.js';
+import { prepareDatabaseLocation } from '../db/location.js';
+import { startupStep } from '../startup.js';
 import { errors, TaskBoardError, toPlainError } from '../domain/errors.js';
-import { agentName, describeIssues, LIMITS, parseInput, type Schemas } from '../domain/schemas.js';
+import {
+  agentName,
+  assertWellFormedText,
+  describeIssues,
+  LIMITS,
+  parseInput,
+  type Schemas,
+} from '../domain/schemas.js';
 import type { ChangeSet, Task, WaitResult } from '../domain/types.js';
 import type { Logger } from '../logger.js';
 import type { ServerMetrics } from '../metrics.js';
@@ -27,6 +36,7 @@ import type {
   BoardHealth,
   BoardStatsSnapshot,
   BoardWrites,
+  HealthCheck,
   WaitOptions,
 } from './types.js';
 import { parseWriteInput } from './write-inputs.js';
@@ -107,6 +117,7 @@ const READ_SCHEMAS = {
 } as const satisfies Partial<Record<ReadQueryName, keyof Schemas>>;
 
 function validateInternal<K extends keyof typeof INTERNAL_READ_SCHEMAS>(name: K, input: unknown): unknown {
+  assertWellFormedText(input);
   const result = INTERNAL_READ_SCHEMAS[name].safeParse(input ?? {});
   if (!result.success) throw errors.invalidArgument(describeIssues(result.error.issues));
   return result.data;
@@ -164,20 +175,36 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
     leaseSeconds: config.leaseSeconds,
     maxAttempts: config.maxAttempts,
   };
+  // Checked on this thread first: a path that cannot hold the database fails at once with a clear message.
+  prepareDatabaseLocation(config.dbPath);
   const writer: Writer = opts.inline
     ? new InlineWriter(writerOptions, writerEvents)
     : new WriterClient(writerOptions, writerEvents);
-  const schemaVersion = await writer.start();
-  let readers: Readers;
+  const schemaVersion = await startupStep(
+    'open and migrate the database (writer thread)',
+    config.startupTimeoutMs,
+    writer.start(),
+    () => writer.close(),
+  );
+  let started: Readers | undefined;
   try {
     const readerOptions = { dbPath: config.dbPath, traceSql: config.logLevel === 'trace' };
-    readers = opts.inline
+    started = opts.inline
       ? new InlineReaders(readerOptions)
       : new ReaderPool(readerOptions, config.readThreads);
+    // Every reader thread has opened its connection and answered before the board is handed out: the first
+    // health probe or read after start-up never waits for a thread that is still loading.
+    await startupStep(
+      'start the reader threads',
+      config.startupTimeoutMs,
+      started.warmUp(config.startupTimeoutMs),
+    );
   } catch (err) {
+    await started?.close().catch(() => undefined);
     await writer.close();
     throw err;
   }
+  const readers: Readers = started;
   log.info(
     {
       dbPath: config.dbPath,
@@ -344,9 +371,7 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
   ) as { [K in keyof typeof INTERNAL_READ_SCHEMAS]: (input: unknown) => Promise<ReadQueries[K]['result']> };
 
   const healthTimeoutMs = opts.healthTimeoutMs ?? 2_000;
-  async function timed(
-    fn: () => Promise<unknown>,
-  ): Promise<{ ok: boolean; error?: string; latencyMs?: number }> {
+  async function timed(fn: () => Promise<unknown>): Promise<HealthCheck> {
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -359,7 +384,8 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
       await Promise.race([fn(), timeout]);
       return { ok: true, latencyMs: performance.now() - started };
     } catch (err) {
-      return { ok: false, error: toPlainError(err).message, latencyMs: performance.now() - started };
+      const { code, message } = toPlainError(err);
+      return { ok: false, code, error: message, latencyMs: performance.now() - started };
     } finally {
       clearTimeout(timer);
     }

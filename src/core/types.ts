@@ -6,6 +6,7 @@ import type {
   WriteCommandName,
   WriteCommands,
 } from '../db/protocol.js';
+import type { ErrorCode } from '../domain/errors.js';
 import type { ChangeSet, WaitResult } from '../domain/types.js';
 
 /**
@@ -23,9 +24,17 @@ export type BoardReads = {
   [K in Exclude<ReadQueryName, 'ping'>]: (input: unknown) => Promise<ReadQueries[K]['result']>;
 };
 
+export interface HealthCheck {
+  ok: boolean;
+  /** The stable error code of a failed check (STORAGE_UNAVAILABLE: the database cannot be written). */
+  code?: ErrorCode;
+  error?: string;
+  latencyMs?: number;
+}
+
 export interface BoardHealth {
-  writer: { ok: boolean; error?: string; latencyMs?: number };
-  readers: { ok: boolean; error?: string; latencyMs?: number };
+  writer: HealthCheck;
+  readers: HealthCheck;
 }
 
 export interface BoardStatsSnapshot {

@@ -2,7 +2,13 @@ import { z } from 'zod';
 import { WRITE_COMMAND_NAMES, WRITE_COMMANDS } from '../db/commands.js';
 import type { WriteCommandName, WriteCommands } from '../db/protocol.js';
 import { errors } from '../domain/errors.js';
-import { argumentNames, describeIssues, schemas, type Schemas } from '../domain/schemas.js';
+import {
+  argumentNames,
+  assertWellFormedText,
+  describeIssues,
+  schemas,
+  type Schemas,
+} from '../domain/schemas.js';
 
 export const IDEMPOTENCY_KEY_MAX = 200;
 
@@ -44,6 +50,7 @@ export function parseWriteInput<K extends WriteCommandName>(
   type: K,
   input: unknown,
 ): { args: WriteCommands[K]['args']; idempotencyKey: string | undefined } {
+  assertWellFormedText(input);
   const result = (writeInputs[type] as z.ZodType).safeParse(input ?? {}, { reportInput: true });
   if (!result.success) {
     throw errors.invalidArgument(

@@ -1,6 +1,4 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 
 export type Connection = Database.Database;
 
@@ -12,10 +10,10 @@ export const JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
 /**
  * The one read-write connection (writer thread, or the main thread in inline mode). `auto_vacuum` only takes
  * effect before the first table exists, so it is set before the migrations run. Checkpoints belong to the writer
- * (automatic checkpoints are switched off; see CheckpointPolicy).
+ * (automatic checkpoints are switched off; see CheckpointPolicy). The directory must exist: the board checks (and
+ * creates) it on the main thread first, see prepareDatabaseLocation.
  */
 export function openWriterConnection(path: string, trace?: (sql: string) => void): Connection {
-  mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path, trace ? { verbose: (sql) => trace(String(sql)) } : {});
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.pragma('auto_vacuum = INCREMENTAL');

@@ -265,4 +265,15 @@ export type ReadOutcome = { ok: true; value: unknown } | { ok: false; error: Pla
  * One piscina task: a query, or several (reads issued in the same turn of the main thread's event loop travel
  * together, one round trip for all of them). Answered by a `ReadOutcome` or an array of them, in order.
  */
-export type ReadTask = ReadQuery | { batch: ReadQuery[] };
+export type ReadTask = ReadQuery | { batch: ReadQuery[] } | { warmUp: WarmUp };
+
+/**
+ * Start-up barrier of the read pool: each thread opens its connection, answers a ping, counts itself in
+ * `arrived[0]` and then waits (at most `timeoutMs`) until all `threads` have, so that no thread can take two of the
+ * pool's `threads` warm-up tasks and every thread is proven to answer. Answered with the thread's id.
+ */
+export interface WarmUp {
+  arrived: Int32Array;
+  threads: number;
+  timeoutMs: number;
+}

@@ -24,6 +24,8 @@ export const ERROR_CODES = {
     'The writer queue or the waiter limit is full; nothing was written. Retry after a short back-off.',
   UNAVAILABLE:
     'The database thread is restarting or the server is shutting down; nothing was written. Retry.',
+  STORAGE_UNAVAILABLE:
+    'The database cannot be written (disk full, read-only file system, I/O error); the write was not applied.',
   INTERNAL: 'An unexpected fault inside the server. The call may be retried; the server log has the details.',
 } as const;
 
@@ -128,5 +130,6 @@ export const errors = {
       `The server is overloaded: ${limit} writes are already waiting. Nothing was written; retry after a short back-off.`,
     ),
   unavailable: (message: string) => new TaskBoardError('UNAVAILABLE', message),
+  storageUnavailable: (message: string) => new TaskBoardError('STORAGE_UNAVAILABLE', message),
   internal: (message: string) => new TaskBoardError('INTERNAL', message),
 };

@@ -38,8 +38,18 @@ export const LIMITS = {
 } as const;
 
 /**
- * An integer from `min` to `max` given as a JSON number or as a numeric string (agents send both). Every way it
- * can fail reports the same message, naming the field and its range.
+ * The one rule for integers given as text, ids included: a canonical decimal numeral — digits only, no sign (a
+ * minus where negatives are allowed), no leading zeros, no spaces, at most 16 digits. `"42"` is 42; `" 42"`,
+ * `"+42"`, `"042"`, `"4e1"` and `"42.0"` are refused. Resource URIs (`task://42`) use the same digits.
+ */
+export const ID_DIGITS = '[1-9][0-9]{0,15}';
+const POSITIVE_NUMERAL = new RegExp(`^${ID_DIGITS}$`);
+const UNSIGNED_NUMERAL = new RegExp(`^(?:0|${ID_DIGITS})$`);
+const SIGNED_NUMERAL = new RegExp(`^-?(?:0|${ID_DIGITS})$`);
+
+/**
+ * An integer from `min` to `max` given as a JSON number or as a canonical numeric string (agents send both). Every
+ * way it can fail reports the same message, naming the field and its range.
  */
 const integer = (min: number, max: number, message: string) => {
   const error = () => message;
@@ -48,8 +58,7 @@ const integer = (min: number, max: number, message: string) => {
       z.number({ error }).int({ error }).min(min, { error }).max(max, { error }),
       z
         .string({ error })
-        .trim()
-        .regex(min < 0 ? /^-?[0-9]{1,16}$/ : /^[0-9]{1,16}$/, { error })
+        .regex(min < 0 ? SIGNED_NUMERAL : min > 0 ? POSITIVE_NUMERAL : UNSIGNED_NUMERAL, { error })
         .transform(Number)
         .refine((n) => Number.isSafeInteger(n) && n >= min && n <= max, { error }),
     ],
@@ -57,11 +66,15 @@ const integer = (min: number, max: number, message: string) => {
   );
 };
 
+/**
+ * The id rule every tool shares (task, comment and link ids, and any id argument a tool adds): a positive integer
+ * as a JSON number or a canonical digit string. Build id fields with `id()` so they all follow it.
+ */
 const idValue = (what: string) =>
   integer(
     1,
     Number.MAX_SAFE_INTEGER,
-    `${what} must be a positive integer id (a number like 42 or a numeric string like "42")`,
+    `${what} must be a positive integer id: a number like 42 or a string of digits like "42" (no spaces, signs or leading zeros)`,
   );
 
 export const id = (what: string, description: string) => idValue(what).describe(description);
@@ -604,8 +617,35 @@ export function describeIssues(issues: readonly z.core.$ZodIssue[], known: reado
   return `Invalid arguments: ${parts.join('; ')}${more}.`;
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** The path (`tags.1`, `title`) of the first string in `value` holding a lone surrogate, or undefined. */
+function loneSurrogatePath(value: unknown, path: string): string | undefined {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path || 'argument' : undefined;
+  if (value === null || typeof value !== 'object') return undefined;
+  for (const [key, child] of Object.entries(value)) {
+    const found = loneSurrogatePath(key, path) ?? loneSurrogatePath(child, path ? `${path}.${key}` : key);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
+ * Refuses text that is not valid Unicode: a lone surrogate (`"\ud83d"` without its pair) cannot be stored as
+ * UTF-8 and would silently become U+FFFD. Every board operation checks its input with this before validating it.
+ */
+export function assertWellFormedText(input: unknown): void {
+  const path = loneSurrogatePath(input, '');
+  if (path !== undefined) {
+    throw errors.invalidArgument(
+      `Invalid arguments: ${path} contains a lone surrogate (an unpaired \\ud800-\\udfff escape), which is not valid Unicode text; send the complete character (both halves of a surrogate pair) or remove it.`,
+    );
+  }
+}
+
 /** Validates `input` against one of the operation schemas; throws INVALID_ARGUMENT naming every problem. */
 export function parseInput<K extends keyof Schemas>(name: K, input: unknown): InputOf<K> {
+  assertWellFormedText(input);
   const result = schemas[name].safeParse(input ?? {}, { reportInput: true });
   if (!result.success) {
     throw errors.invalidArgument(describeIssues(result.error.issues, argumentNames(schemas[name])));

@@ -1,3 +1,5 @@
+import { ID_DIGITS } from '../domain/schemas.js';
+
 /**
  * TinyTask's resource URIs: parsing (with percent-decoding of agent and queue names), canonical forms (so that a
  * subscription and a change notification compare equal however the client encoded a name), and the templates.
@@ -144,6 +146,14 @@ function decode(part: string): string | undefined {
   }
 }
 
+/** Task URIs carry ids under the same rule as id arguments (canonical digits). */
+const TASK_URI = {
+  hierarchy: new RegExp(`^task://hierarchy/(${ID_DIGITS})$`),
+  comments: new RegExp(`^task://(${ID_DIGITS})/comments$`),
+  links: new RegExp(`^task://(${ID_DIGITS})/links$`),
+  task: new RegExp(`^task://(${ID_DIGITS})$`),
+};
+
 /** Parses a TinyTask resource URI; undefined when it matches no template. */
 export function parseResourceUri(uri: string): ResourceRef | undefined {
   let m: RegExpExecArray | null;
@@ -151,11 +161,10 @@ export function parseResourceUri(uri: string): ResourceRef | undefined {
   if (uri === 'tasks://active') return { kind: 'tasks_active' };
   if (uri === 'tasks://archived') return { kind: 'tasks_archived' };
   if (uri === 'tasks://ready') return { kind: 'tasks_ready' };
-  if ((m = /^task:\/\/hierarchy\/([1-9][0-9]{0,15})$/.exec(uri)))
-    return { kind: 'task_hierarchy', id: m[1]! };
-  if ((m = /^task:\/\/([1-9][0-9]{0,15})\/comments$/.exec(uri))) return { kind: 'task_comments', id: m[1]! };
-  if ((m = /^task:\/\/([1-9][0-9]{0,15})\/links$/.exec(uri))) return { kind: 'task_links', id: m[1]! };
-  if ((m = /^task:\/\/([1-9][0-9]{0,15})$/.exec(uri))) return { kind: 'task', id: m[1]! };
+  if ((m = TASK_URI.hierarchy.exec(uri))) return { kind: 'task_hierarchy', id: m[1]! };
+  if ((m = TASK_URI.comments.exec(uri))) return { kind: 'task_comments', id: m[1]! };
+  if ((m = TASK_URI.links.exec(uri))) return { kind: 'task_links', id: m[1]! };
+  if ((m = TASK_URI.task.exec(uri))) return { kind: 'task', id: m[1]! };
   if ((m = /^queue:\/\/stats\/([^/]+)$/.exec(uri))) {
     const queue = decode(m[1]!);
     return queue === undefined ? undefined : { kind: 'queue_stats', queue };

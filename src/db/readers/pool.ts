@@ -19,6 +19,8 @@ export interface Readers {
   readonly threads: number;
   readonly utilization: number;
   readonly queueDepth: number;
+  /** Resolves once every reader thread has opened its connection and answered (start-up waits for this). */
+  warmUp(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -57,6 +59,18 @@ export class ReaderPool implements Readers {
       maxThreads: threads,
       idleTimeout: Number.MAX_SAFE_INTEGER,
     });
+  }
+
+  async warmUp(timeoutMs: number): Promise<void> {
+    const barrier = { arrived: new Int32Array(new SharedArrayBuffer(4)), threads: this.threads, timeoutMs };
+    const answers = await Promise.all(
+      Array.from({ length: this.threads }, () => this.pool.run({ warmUp: barrier })),
+    );
+    const ids = new Set<unknown>();
+    for (const answer of answers) ids.add(unwrap<number>(answer as ReadOutcome));
+    if (ids.size !== this.threads) {
+      throw errors.unavailable(`Only ${ids.size} of ${this.threads} reader threads answered at start-up.`);
+    }
   }
 
   async read<K extends ReadQueryName>(
@@ -130,6 +144,10 @@ export class InlineReaders implements Readers {
   constructor(options: ReaderOptions) {
     this.db = openReaderConnection(options.dbPath);
     this.runner = createReadQueries(this.db);
+  }
+
+  async warmUp(): Promise<void> {
+    await this.read('ping', {});
   }
 
   async read<K extends ReadQueryName>(

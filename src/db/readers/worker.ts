@@ -2,11 +2,11 @@
  * Entry of each piscina reader thread: one read-only connection, opened on the first task and kept for the
  * thread's life, with its statements prepared once. Never throws across the pool: errors come back as data.
  */
-import { workerData } from 'node:worker_threads';
+import { threadId, workerData } from 'node:worker_threads';
 import { toPlainError } from '../../domain/errors.js';
 import { createLogger } from '../../logger.js';
 import { openReaderConnection } from '../connection.js';
-import type { ReaderOptions, ReadOutcome, ReadTask } from '../protocol.js';
+import type { ReaderOptions, ReadOutcome, ReadTask, WarmUp } from '../protocol.js';
 import { createReadQueries, type ReadQueryRunner } from './queries.js';
 
 const options = workerData as ReaderOptions;
@@ -19,7 +19,30 @@ function trace(): ((sql: string) => void) | undefined {
   return (sql) => logger.trace({ sql }, 'sql');
 }
 
+function warmUp(barrier: WarmUp): ReadOutcome {
+  let outcome: ReadOutcome;
+  try {
+    runner ??= createReadQueries(openReaderConnection(options.dbPath, trace()));
+    const ping = runner.run({ op: 'ping', args: {} });
+    outcome = ping.ok ? { ok: true, value: threadId } : ping;
+  } catch (err) {
+    outcome = { ok: false, error: toPlainError(err) };
+  }
+  // Counted even on failure, so the other threads stop waiting and the pool reports the error at once.
+  Atomics.add(barrier.arrived, 0, 1);
+  Atomics.notify(barrier.arrived, 0);
+  const deadline = Date.now() + barrier.timeoutMs;
+  for (;;) {
+    const seen = Atomics.load(barrier.arrived, 0);
+    const left = deadline - Date.now();
+    if (seen >= barrier.threads || left <= 0) break;
+    Atomics.wait(barrier.arrived, 0, seen, left);
+  }
+  return outcome;
+}
+
 export default function read(task: ReadTask): ReadOutcome | ReadOutcome[] {
+  if ('warmUp' in task) return warmUp(task.warmUp);
   try {
     runner ??= createReadQueries(openReaderConnection(options.dbPath, trace()));
   } catch (err) {

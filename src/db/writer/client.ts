@@ -438,8 +438,8 @@ export class InlineWriter implements Writer {
   }
 
   async ping(): Promise<void> {
-    if (this.closed || !this.db) throw errors.unavailable('The task board is shut down.');
-    this.db.exec('BEGIN IMMEDIATE; ROLLBACK');
+    if (this.closed || !this.committer) throw errors.unavailable('The task board is shut down.');
+    this.committer.verifyWritable();
   }
 
   async checkpoint(mode: 'PASSIVE' | 'TRUNCATE'): Promise<CheckpointResult> {

@@ -4,6 +4,7 @@ import { toPlainError, type PlainError } from '../../domain/errors.js';
 import type { ChangeSet } from '../../domain/types.js';
 import { BUSY_TIMEOUT_MS, JOURNAL_SIZE_LIMIT_BYTES, type Connection } from '../connection.js';
 import type { BatchStats, CoordinationCounts, WriteCommand } from '../protocol.js';
+import { describeStorageFailure, isStorageFailure, storageUnavailable } from '../storage.js';
 import type { WriteHandlers } from './handlers.js';
 
 /**
@@ -51,6 +52,11 @@ export class GroupCommitter {
   private readonly savepoint;
   private readonly release;
   private readonly rollbackTo;
+  /**
+   * Why the last batch could not be stored (disk full, read-only file system, I/O error), until a write succeeds
+   * again. While set, `verifyWritable` proves writability with a real commit instead of trusting an empty one.
+   */
+  private storageFailure: string | null = null;
 
   constructor(
     private readonly db: Connection,
@@ -64,6 +70,44 @@ export class GroupCommitter {
     this.savepoint = db.prepare('SAVEPOINT cmd');
     this.release = db.prepare('RELEASE cmd');
     this.rollbackTo = db.prepare('ROLLBACK TO cmd');
+  }
+
+  /** Null while writes can be stored; otherwise what went wrong with the last attempt. */
+  get storageError(): string | null {
+    return this.storageFailure;
+  }
+
+  /**
+   * The health check: takes the write lock in an empty transaction. After a storage failure it commits a real
+   * (content-neutral) change instead — rewriting `user_version` with its own value dirties the header page — so
+   * readiness comes back by itself as soon as a write can be stored again, and stays failed while none can.
+   * Throws STORAGE_UNAVAILABLE while the storage still refuses writes.
+   */
+  verifyWritable(): void {
+    if (this.storageFailure === null) {
+      this.begin.run();
+      this.rollback.run();
+      return;
+    }
+    try {
+      this.begin.run();
+      const version = this.db.pragma('user_version', { simple: true }) as number;
+      this.db.pragma(`user_version = ${version}`);
+      this.commit.run();
+      this.storageFailure = null;
+    } catch (err) {
+      if (this.db.inTransaction) this.rollbackQuietly();
+      if (isStorageFailure(err)) this.storageFailure = describeStorageFailure(err);
+      throw storageUnavailable(err);
+    }
+  }
+
+  private rollbackQuietly(): void {
+    try {
+      this.rollback.run();
+    } catch {
+      // The connection already rolled back (e.g. SQLITE_FULL aborts the transaction itself).
+    }
   }
 
   get pending(): number {
@@ -117,6 +161,8 @@ export class GroupCommitter {
             replies.push({ ...out, id: item.id, ok: true });
           }
         } catch (err) {
+          // The storage refused the write: the transaction may already be gone; the whole batch fails below.
+          if (isStorageFailure(err)) throw err;
           this.rollbackTo.run();
           this.release.run();
           replies.push({
@@ -128,19 +174,20 @@ export class GroupCommitter {
         }
       }
       this.commit.run();
+      this.storageFailure = null;
     } catch (err) {
-      if (this.db.inTransaction) {
-        try {
-          this.rollback.run();
-        } catch {
-          // The connection already rolled back (e.g. SQLITE_FULL aborts the transaction itself).
-        }
+      if (this.db.inTransaction) this.rollbackQuietly();
+      let error: PlainError;
+      if (isStorageFailure(err)) {
+        this.storageFailure = describeStorageFailure(err);
+        error = storageUnavailable(err).toPlain();
+      } else {
+        const plain = toPlainError(err);
+        error = {
+          code: 'INTERNAL',
+          message: `The batch this write belonged to could not be committed; nothing of it was written. Retry. (${plain.message})`,
+        };
       }
-      const plain = toPlainError(err);
-      const error: PlainError = {
-        code: 'INTERNAL',
-        message: `The batch this write belonged to could not be committed; nothing of it was written. Retry. (${plain.message})`,
-      };
       replies.length = 0;
       for (const item of items) {
         if (item.kind === 'write') replies.push({ id: item.id, ok: false, error });

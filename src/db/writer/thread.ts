@@ -36,8 +36,6 @@ function start(): void {
   }
   const conn = db;
   const checkpoints = new CheckpointPolicy(conn, { walPath: `${options.dbPath}-wal` });
-  const pingBegin = conn.prepare('BEGIN IMMEDIATE');
-  const pingRollback = conn.prepare('ROLLBACK');
   const foreignCommits = new DataVersionWatch(
     conn,
     () => post({ kind: 'external' }),
@@ -138,9 +136,8 @@ function start(): void {
   ): unknown {
     switch (req.kind) {
       case 'ping':
-        // A real (empty) write transaction: proves the thread answers and the write lock can be taken.
-        pingBegin.run();
-        pingRollback.run();
+        // Proves the thread answers and the write lock can be taken (after a storage failure: that a commit lands).
+        committer.verifyWritable();
         return { schemaVersion };
       case 'checkpoint':
         return checkpoints.run(req.mode);

@@ -32,6 +32,8 @@ export interface HttpContext {
   started: boolean;
   /** The response is complete (ended) or the client went away. */
   finished: boolean;
+  /** Set while the body of a request refused as too large is being read and thrown away. */
+  discard?: { bytes: number; ended: boolean };
   /** Headers added to every response of this request (CORS). */
   extraHeaders: HeaderList;
   /** Called once with the status when the response starts, for metrics. */
@@ -203,31 +205,77 @@ export function sendJsonRpcError(
   sendJson(ctx, status, { jsonrpc: '2.0', error: { code, message }, id: null }, headers, opts);
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+export type JsonBody = { ok: true; value: unknown } | { ok: false; message: string };
+
+/**
+ * Parses a JSON request body. Bytes that are not UTF-8 are refused (JSON-RPC -32700) rather than decoded to U+FFFD:
+ * text must never be altered on its way to the board.
+ */
+export function parseJsonBody(body: Uint8Array): JsonBody {
+  let text: string;
+  try {
+    text = strictUtf8.decode(body);
+  } catch {
+    return { ok: false, message: 'Parse error: the body is not valid UTF-8; encode the JSON as UTF-8' };
+  }
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch {
+    return { ok: false, message: 'Parse error: Invalid JSON' };
+  }
+}
+
 export type BodyResult = { kind: 'ok'; body: Buffer } | { kind: 'too-large' } | { kind: 'aborted' };
+
+/**
+ * Bytes of an oversized body read and thrown away after its 413, at most. A client that is still sending when the
+ * server closes the connection gets a reset, and a reset makes it lose the 413 it has not read yet: the rest of
+ * the body is read and discarded so the client can read its answer, up to this bound (beyond it the connection
+ * is closed: that much data is not worth reading).
+ */
+export const DISCARD_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /**
  * Reads the request body into one buffer, at most `limit` bytes. Must be called synchronously from the route
  * callback (uWS delivers body chunks only to a handler attached before the callback returns). Chunks are copied:
- * uWS neuters them when the data callback returns.
+ * uWS neuters them when the data callback returns. A body over the limit (declared or counted) resolves
+ * `too-large` at once; its remaining bytes are discarded (see DISCARD_LIMIT_BYTES and `sendPayloadTooLarge`).
  */
 export function readBody(ctx: HttpContext, limit: number): Promise<BodyResult> {
   const declared = Number(ctx.header('content-length'));
-  if (Number.isFinite(declared) && declared > limit) return Promise.resolve({ kind: 'too-large' });
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
+    let discarding = false;
+    const tooLarge = () => {
+      done = true;
+      discarding = true;
+      ctx.discard = { bytes: 0, ended: false };
+      resolve({ kind: 'too-large' });
+    };
     ctx.onAbort(() => {
       if (done) return;
       done = true;
       resolve({ kind: 'aborted' });
     });
     ctx.res.onData((chunk, isLast) => {
+      if (discarding) {
+        const discard = ctx.discard!;
+        discard.bytes += chunk.byteLength;
+        if (isLast) discard.ended = true;
+        if (ctx.finished && !ctx.aborted && (isLast || discard.bytes > DISCARD_LIMIT_BYTES)) {
+          discarding = false;
+          finishDiscard(ctx);
+        }
+        return;
+      }
       if (done) return;
       size += chunk.byteLength;
       if (size > limit) {
-        done = true;
-        resolve({ kind: 'too-large' });
+        tooLarge();
         return;
       }
       if (chunk.byteLength > 0) chunks.push(Buffer.from(chunk.slice(0)));
@@ -236,7 +284,30 @@ export function readBody(ctx: HttpContext, limit: number): Promise<BodyResult> {
         resolve({ kind: 'ok', body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) });
       }
     });
+    if (Number.isFinite(declared) && declared > limit) tooLarge();
   });
+}
+
+/** Ends a connection whose oversized body was being discarded: the answer is out, the body read or too big. */
+function finishDiscard(ctx: HttpContext): void {
+  if (ctx.discard?.ended) return; // the whole body was read: the connection stays usable (keep-alive)
+  try {
+    ctx.res.close();
+  } catch {
+    // Already gone.
+  }
+}
+
+/**
+ * Answers 413 to a request whose body is over the limit, in a way the client can read: the answer goes out at
+ * once, the rest of the body is read and discarded (up to DISCARD_LIMIT_BYTES), and only then, if the body was
+ * not complete, is the connection closed.
+ */
+export function sendPayloadTooLarge(ctx: HttpContext, limit: number, jsonRpc: boolean): void {
+  const message = `Payload Too Large: the body must not exceed ${limit} bytes`;
+  if (jsonRpc) sendJsonRpcError(ctx, 413, -32000, message);
+  else sendJson(ctx, 413, { error: message });
+  if (ctx.discard && (ctx.discard.ended || ctx.discard.bytes > DISCARD_LIMIT_BYTES)) finishDiscard(ctx);
 }
 
 /**

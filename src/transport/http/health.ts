@@ -1,4 +1,4 @@
-import type { Board, BoardHealth } from '../../core/types.js';
+import type { Board, BoardHealth, HealthCheck } from '../../core/types.js';
 import { type HttpContext, sendJson } from './adapter.js';
 
 /**
@@ -30,9 +30,15 @@ export class HealthChecker {
   }
 }
 
-function checkJson(c: BoardHealth['writer']): Record<string, unknown> {
+/** The writer check failed because the storage refuses writes (disk full, read-only, I/O error). */
+function notWritable(health: BoardHealth): boolean {
+  return health.writer.code === 'STORAGE_UNAVAILABLE';
+}
+
+function checkJson(c: HealthCheck): Record<string, unknown> {
   return {
     ok: c.ok,
+    ...(c.code ? { code: c.code } : {}),
     ...(c.latencyMs !== undefined ? { latency_ms: Math.round(c.latencyMs * 100) / 100 } : {}),
     ...(c.error ? { error: c.error } : {}),
   };
@@ -51,7 +57,8 @@ export async function handleHealth(
     {
       status: healthy ? 'healthy' : 'unhealthy',
       timestamp: new Date().toISOString(),
-      database: healthy ? 'connected' : 'disconnected',
+      database: healthy ? 'connected' : notWritable(health) ? 'not writable' : 'disconnected',
+      writable: health.writer.ok,
       uptime: checker.uptimeSeconds(),
       checks: { writer: checkJson(health.writer), readers: checkJson(health.readers) },
     },
@@ -80,7 +87,8 @@ export async function handleReady(
   }
   const health = await checker.probe();
   const reasons: string[] = [];
-  if (!health.writer.ok) reasons.push(`writer thread: ${health.writer.error ?? 'no answer'}`);
+  if (notWritable(health)) reasons.push(`database not writable: ${health.writer.error ?? 'no answer'}`);
+  else if (!health.writer.ok) reasons.push(`writer thread: ${health.writer.error ?? 'no answer'}`);
   if (!health.readers.ok) reasons.push(`read pool: ${health.readers.error ?? 'no answer'}`);
   if (shuttingDown()) reasons.unshift('shutting down');
   if (reasons.length > 0) {

@@ -11,9 +11,11 @@ import {
   type BodyResult,
   type HttpContext,
   MAX_STREAM_BACKLOG_BYTES,
+  parseJsonBody,
   ResponseStream,
   send,
   sendJsonRpcError,
+  sendPayloadTooLarge,
 } from './adapter.js';
 import { admitNewSession, sessionFor, type HttpEnv } from './env.js';
 import type { Credential } from './security.js';
@@ -132,6 +134,7 @@ export async function openSseSession(
     credentialId: credential?.id,
     agent: credential?.agent,
     lastActive: Date.now(),
+    used: false,
     inflight: 0,
     streams: 1,
     pendingIds: new Set(),
@@ -165,16 +168,7 @@ export async function postSseMessage(
   const read = await body;
   if (read.kind === 'aborted') return;
   if (read.kind === 'too-large') {
-    sendJsonRpcError(
-      ctx,
-      413,
-      -32000,
-      `Payload Too Large: the body must not exceed ${env.config.maxBodyBytes} bytes`,
-      [],
-      {
-        close: true,
-      },
-    );
+    sendPayloadTooLarge(ctx, env.config.maxBodyBytes, true);
     return;
   }
   const sessionId = new URLSearchParams(ctx.query).get('sessionId');
@@ -195,19 +189,19 @@ export async function postSseMessage(
     sendJsonRpcError(ctx, 415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
     return;
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(read.body.toString('utf8'));
-  } catch {
-    sendJsonRpcError(ctx, 400, -32700, 'Parse error: Invalid JSON');
+  const json = parseJsonBody(read.body);
+  if (!json.ok) {
+    sendJsonRpcError(ctx, 400, -32700, json.message);
     return;
   }
-  const parsed = JSONRPCMessageSchema.safeParse(raw);
+  const parsed = JSONRPCMessageSchema.safeParse(json.value);
   if (!parsed.success) {
     sendJsonRpcError(ctx, 400, -32600, 'Invalid Request: the body is not a JSON-RPC message');
     return;
   }
   session.lastActive = Date.now();
+  if ('method' in parsed.data && 'id' in parsed.data && parsed.data.method !== 'initialize')
+    session.used = true;
   const headers: Record<string, string> = {};
   for (const [k, v] of ctx.headers) headers[k] = v;
   const authInfo = authInfoOf(credential);

@@ -91,6 +91,7 @@ export async function startHttpServer(deps: McpDeps, opts: HttpServerOptions = {
   const sessions = new SessionRegistry({
     maxSessions: config.maxSessions,
     idleTimeoutMs: config.sessionIdleTimeoutMs,
+    unusedTimeoutMs: config.unusedSessionTimeoutMs,
     logger,
   });
   let shuttingDown = false;

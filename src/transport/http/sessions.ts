@@ -17,6 +17,11 @@ export interface Session {
   readonly credentialId: string | undefined;
   readonly agent: string | undefined;
   lastActive: number;
+  /**
+   * Whether the client sent a request after `initialize` (notifications do not count). A session that never did
+   * has the short `unusedTimeoutMs` and is the first to be evicted when the cap is reached.
+   */
+  used: boolean;
   /** Requests being handled right now. */
   inflight: number;
   /** Open server-to-client streams (a GET stream, or the legacy SSE stream). */
@@ -26,19 +31,43 @@ export interface Session {
   closed: boolean;
 }
 
+export interface SessionRegistryOptions {
+  maxSessions: number;
+  /** Idle time after which a session that has made a call is closed. */
+  idleTimeoutMs: number;
+  /**
+   * Idle time after which a session that never made a call is closed (abandoned right after `initialize`); never
+   * longer than `idleTimeoutMs`.
+   */
+  unusedTimeoutMs: number;
+  logger: Logger;
+  /** The clock (tests inject one). */
+  now?: () => number;
+}
+
 /**
  * The open sessions, the cap on their number and the idle sweep. A session is idle when it has no request in flight
- * and no open stream, and nothing happened for `idleTimeoutMs`; it is then closed, and its id answers 404.
+ * and no open stream; it is closed once idle for `idleTimeoutMs` (`unusedTimeoutMs` while it never made a call),
+ * and its id then answers 404.
+ *
+ * Eviction: a new session at the cap does not get 503 while an idle session can make room. The one evicted is the
+ * longest idle among the sessions that never made a call, or else the longest idle of all; a session with a
+ * request in flight or an open stream is never evicted. So clients that open sessions and walk away cannot lock
+ * everyone else out, and the agents that work keep their sessions.
  */
 export class SessionRegistry {
   private readonly sessions = new Map<string, Session>();
   private reserved = 0;
   private sweeper: NodeJS.Timeout | undefined;
+  private readonly now: () => number;
   openedTotal = 0;
+  evictedTotal = 0;
 
-  constructor(private readonly opts: { maxSessions: number; idleTimeoutMs: number; logger: Logger }) {
-    const interval = Math.max(10, Math.min(30_000, Math.floor(opts.idleTimeoutMs / 4)));
-    this.sweeper = setInterval(() => this.sweep(Date.now()), interval);
+  constructor(private readonly opts: SessionRegistryOptions) {
+    this.now = opts.now ?? Date.now;
+    const shortest = Math.min(opts.idleTimeoutMs, opts.unusedTimeoutMs);
+    const interval = Math.max(10, Math.min(30_000, Math.floor(shortest / 4)));
+    this.sweeper = setInterval(() => this.sweep(this.now()), interval);
     this.sweeper.unref();
   }
 
@@ -52,11 +81,31 @@ export class SessionRegistry {
     return n;
   }
 
-  /** Takes a slot for a session about to be created; false when the cap is reached. Pair with `add` or `release`. */
+  /**
+   * Takes a slot for a session about to be created, evicting an idle session when the cap is reached; false when
+   * every session is busy (a request in flight or an open stream). Pair with `add` or `release`.
+   */
   reserve(): boolean {
-    if (this.sessions.size + this.reserved >= this.opts.maxSessions) return false;
+    if (this.sessions.size + this.reserved >= this.opts.maxSessions) {
+      const victim = this.evictionCandidate();
+      if (!victim) return false;
+      this.evictedTotal++;
+      void this.close(victim, victim.used ? 'evicted: longest idle' : 'evicted: never used');
+    }
     this.reserved++;
     return true;
+  }
+
+  /** The session to evict: the longest idle of the never-used ones, else the longest idle; never a busy one. */
+  private evictionCandidate(): Session | undefined {
+    let best: Session | undefined;
+    for (const s of this.sessions.values()) {
+      if (s.closed || s.inflight > 0 || s.streams > 0) continue;
+      if (!best || (best.used && !s.used) || (best.used === s.used && s.lastActive < best.lastActive)) {
+        best = s;
+      }
+    }
+    return best;
   }
 
   release(): void {
@@ -98,8 +147,11 @@ export class SessionRegistry {
 
   sweep(now: number): void {
     for (const s of this.sessions.values()) {
-      if (s.inflight === 0 && s.streams === 0 && now - s.lastActive >= this.opts.idleTimeoutMs) {
-        void this.close(s, 'idle');
+      const timeout = s.used
+        ? this.opts.idleTimeoutMs
+        : Math.min(this.opts.unusedTimeoutMs, this.opts.idleTimeoutMs);
+      if (s.inflight === 0 && s.streams === 0 && now - s.lastActive >= timeout) {
+        void this.close(s, s.used ? 'idle' : 'idle, never used');
       }
     }
   }

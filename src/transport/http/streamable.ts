@@ -13,10 +13,12 @@ import {
   type BodyResult,
   type HeaderList,
   type HttpContext,
+  parseJsonBody,
   ResponseStream,
   responseHeaders,
   send,
   sendJsonRpcError,
+  sendPayloadTooLarge,
   sendWebResponse,
 } from './adapter.js';
 import { type DirectSink, McpHttpTransport } from './direct.js';
@@ -226,16 +228,7 @@ export async function handleMcp(
     const read = await body!;
     if (read.kind === 'aborted') return;
     if (read.kind === 'too-large') {
-      sendJsonRpcError(
-        ctx,
-        413,
-        -32000,
-        `Payload Too Large: the body must not exceed ${env.config.maxBodyBytes} bytes`,
-        [],
-        {
-          close: true,
-        },
-      );
+      sendPayloadTooLarge(ctx, env.config.maxBodyBytes, true);
       return;
     }
     if (!accept.json && !accept.sse) {
@@ -251,12 +244,12 @@ export async function handleMcp(
       sendJsonRpcError(ctx, 415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
       return;
     }
-    try {
-      parsed = JSON.parse(read.body.toString('utf8'));
-    } catch {
-      sendJsonRpcError(ctx, 400, -32700, 'Parse error: Invalid JSON');
+    const json = parseJsonBody(read.body);
+    if (!json.ok) {
+      sendJsonRpcError(ctx, 400, -32700, json.message);
       return;
     }
+    parsed = json.value;
   } else if (ctx.method === 'GET' && !accept.sse) {
     sendJsonRpcError(ctx, 406, -32000, 'Not Acceptable: the client must accept text/event-stream');
     return;
@@ -329,6 +322,7 @@ async function initializeSession(
       credentialId: credential?.id,
       agent: credential?.agent,
       lastActive: Date.now(),
+      used: false,
       inflight: 1,
       streams: 0,
       pendingIds: new Set(),
@@ -546,6 +540,7 @@ async function handleInSession(
     return;
   }
   for (const id of ids) session.pendingIds.add(id);
+  if (ids.length > 0) session.used = true;
   session.inflight++;
   try {
     if (direct) {

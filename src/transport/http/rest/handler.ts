@@ -16,7 +16,7 @@ import { codeOfStatus, HTTP_STATUS, retryAfter } from './status.js';
 
 type JsonObject = Record<string, unknown>;
 
-/** Sends `{error: {code, message}}`; OVERLOADED and UNAVAILABLE carry `Retry-After`. */
+/** Sends `{error: {code, message}}`; the codes worth retrying after a pause carry `Retry-After` (`retryAfter`). */
 export function sendRestError(
   ctx: HttpContext,
   status: number,

@@ -19,6 +19,7 @@ export const HTTP_STATUS = {
   FEATURE_DISABLED: 501,
   OVERLOADED: 503,
   UNAVAILABLE: 503,
+  STORAGE_UNAVAILABLE: 503,
   INTERNAL: 500,
 } as const satisfies Record<ErrorCode, number>;
 
@@ -26,6 +27,7 @@ export const HTTP_STATUS = {
 export const ANY_ROUTE_CODES = [
   'OVERLOADED',
   'UNAVAILABLE',
+  'STORAGE_UNAVAILABLE',
   'INTERNAL',
 ] as const satisfies readonly ErrorCode[];
 
@@ -52,5 +54,9 @@ export function codeOfStatus(status: number): ErrorCode {
 
 /** `Retry-After` for the codes a client should retry after a pause. */
 export function retryAfter(code: ErrorCode): string | undefined {
-  return code === 'OVERLOADED' ? '1' : code === 'UNAVAILABLE' ? '5' : undefined;
+  if (code === 'OVERLOADED') return '1';
+  if (code === 'UNAVAILABLE') return '5';
+  // Storage comes back when an operator frees space: seconds, not milliseconds.
+  if (code === 'STORAGE_UNAVAILABLE') return '30';
+  return undefined;
 }
