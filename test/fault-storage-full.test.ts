@@ -3,6 +3,7 @@ import { closeSync, mkdtempSync, openSync, rmSync, rmdirSync, writeSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CoreBoard } from '../src/core/board.js';
 import { TaskBoardError } from '../src/domain/errors.js';
 import { raw, startTestServer, toolJson, type TestServer } from './http-harness.js';
 
@@ -27,7 +28,7 @@ describe.skipIf(!isRoot)('storage that refuses writes (full tmpfs)', () => {
     mount = mkdtempSync(join(tmpdir(), 'tinytask-full-'));
     // No fallback: as root the mount must work, or the test fails here, loudly.
     execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tinytask-test', mount]);
-    server = await startTestServer({ dbPath: join(mount, 'tasks.db') });
+    server = await startTestServer({ dbPath: join(mount, 'tasks.db') }, { allowFaultInjection: true });
   });
 
   afterAll(async () => {
@@ -80,6 +81,10 @@ describe.skipIf(!isRoot)('storage that refuses writes (full tmpfs)', () => {
     });
     expect(viaMcp.isError).toBe(true);
     expect(toolJson<{ error: { code: string } }>(viaMcp).error.code).toBe('STORAGE_UNAVAILABLE');
+
+    // The writer's own empty commits (a lease reap that finds nothing) succeed even on a full disk: they must not
+    // count as storage that works again.
+    await (s.board as CoreBoard).setClock({ advanceMs: 1000 });
 
     // Readiness and health say so after one failed write, with the reason.
     const ready = await raw(s.url, { path: '/ready' });

@@ -24,7 +24,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
+export async function startTestServer(
+  overrides: Partial<Config> = {},
+  options: { allowFaultInjection?: boolean } = {},
+): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'tinytask-http-'));
   const config = configWith({
     dbPath: join(dir, 'tasks.db'),
@@ -35,7 +38,7 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
   });
   const logger = silentLogger();
   const metrics = createServerMetrics();
-  const board = await createBoard({ config, logger, metrics });
+  const board = await createBoard({ config, logger, metrics, ...options });
   let http: HttpServer;
   try {
     http = await startHttpServer({ board, config, logger, metrics });

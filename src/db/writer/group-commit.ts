@@ -52,6 +52,7 @@ export class GroupCommitter {
   private readonly savepoint;
   private readonly release;
   private readonly rollbackTo;
+  private readonly totalChanges;
   /**
    * Why the last batch could not be stored (disk full, read-only file system, I/O error), until a write succeeds
    * again. While set, `verifyWritable` proves writability with a real commit instead of trusting an empty one.
@@ -70,6 +71,7 @@ export class GroupCommitter {
     this.savepoint = db.prepare('SAVEPOINT cmd');
     this.release = db.prepare('RELEASE cmd');
     this.rollbackTo = db.prepare('ROLLBACK TO cmd');
+    this.totalChanges = db.prepare('SELECT total_changes()').pluck();
   }
 
   /** Null while writes can be stored; otherwise what went wrong with the last attempt. */
@@ -140,6 +142,7 @@ export class GroupCommitter {
     if (items.length === 0) return;
     const started = performance.now();
     const replies: WriteReply[] = [];
+    const changesBefore = this.totalChanges.get() as number;
     try {
       this.begin.run();
       this.handlers.housekeeping?.();
@@ -174,7 +177,9 @@ export class GroupCommitter {
         }
       }
       this.commit.run();
-      this.storageFailure = null;
+      // Only a commit that stored rows proves the storage takes writes again: an empty one (a reap that found
+      // nothing, a write that changed nothing) appends nothing and succeeds even on a full disk.
+      if ((this.totalChanges.get() as number) !== changesBefore) this.storageFailure = null;
     } catch (err) {
       if (this.db.inTransaction) this.rollbackQuietly();
       let error: PlainError;
