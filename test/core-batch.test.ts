@@ -59,7 +59,10 @@ describe.each(MODES)('group commit ($mode)', ({ inline }) => {
     const changes: unknown[] = [];
     t.board.on('change', (c) => changes.push(c));
     const task = await t.board.createTask({ title: 'x', created_by: 'c', assigned_to: 'a', queue_name: 'q' });
-    expect(changes).toEqual([{ tasks: [task.id], agents: ['a'], queues: ['q'] }]);
+    // Idle and assigned: ready for its agent (a queue's ready list holds only unassigned work).
+    expect(changes).toEqual([
+      { tasks: [task.id], agents: ['a'], queues: ['q'], ready: { agents: ['a'], queues: [] } },
+    ]);
     await t.board.updateTask({ id: task.id, title: 'x' });
     expect(await t.board.signupForTask({ agent_name: 'nobody' })).toBeNull();
     expect(changes).toHaveLength(1);
