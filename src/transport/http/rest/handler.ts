@@ -240,7 +240,10 @@ export async function handleRest(
   // A client that goes away cancels its call, as an MCP client's `notifications/cancelled` would.
   const cancel = new AbortController();
   ctx.onAbort(() => cancel.abort());
-  const outcome = await invokeTool(deps, route.def, args, session, { signal: cancel.signal, progress: undefined });
+  const outcome = await invokeTool(deps, route.def, args, session, {
+    signal: cancel.signal,
+    progress: undefined,
+  });
   if (!outcome.ok) {
     sendRestError(ctx, HTTP_STATUS[outcome.error.code], outcome.error);
     return;
