@@ -7,9 +7,11 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 busy=()
+suite=
 cleanup() {
+  [ -n "$suite" ] && kill "$suite" 2>/dev/null
   for pid in "${busy[@]}"; do kill "$pid" 2>/dev/null; done
-  wait "${busy[@]}" 2>/dev/null
+  wait 2>/dev/null
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -22,8 +24,13 @@ done
 echo "busy loops: pids ${busy[*]} (load $(cut -d' ' -f1-3 /proc/loadavg))"
 report=$(mktemp /tmp/tinytask-busy-suite.XXXXXX.json)
 t0=$(date +%s)
-npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@"
+# In the background and waited for, so that a signal runs the trap at once (bash defers traps while a
+# foreground child runs) and the busy loops never outlive the script.
+npx vitest run --reporter=default --reporter=json --outputFile.json="$report" "$@" &
+suite=$!
+wait "$suite"
 rc=$?
+suite=
 secs=$(($(date +%s) - t0))
 if [ -s "$report" ]; then
   node -e '
