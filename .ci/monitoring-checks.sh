@@ -97,7 +97,8 @@ TINYTASK_MODE=http TINYTASK_HOST=127.0.0.1 TINYTASK_PORT=0 TINYTASK_AUTH_TOKEN="
 SERVER_PID=$!
 PORT=
 for _ in $(seq 1 200); do
-  PORT=$(grep -m1 -o '"mode":"http","address":"[^"]*","port":[0-9]*' "$WORK/server.log" 2>/dev/null | grep -o '[0-9]*$')
+  # The start-up line is the first JSON log line that carries the listening port.
+  PORT=$(grep -m1 -o '"port":[0-9]*' "$WORK/server.log" 2>/dev/null | grep -o '[0-9]*$')
   [ -n "$PORT" ] && break
   kill -0 "$SERVER_PID" 2>/dev/null || break
   sleep 0.1
