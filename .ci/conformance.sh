@@ -10,6 +10,7 @@
 # each scenario counts: `PASS <scenario>/<check>` or `FAIL <scenario>/<check> — <message>`, and the last line is
 # `N passed, N failed`. Exit code 0 when nothing failed.
 set -uo pipefail
+. "$(dirname "$0")/lib.sh"
 
 T0=$(date +%s)
 cd "$(dirname "$0")/.."
@@ -66,19 +67,7 @@ fi
 
 echo "=== server"
 mkdir -p "$WORK/db"
-TINYTASK_MODE=http TINYTASK_HOST=127.0.0.1 TINYTASK_PORT=0 TINYTASK_DB_PATH="$WORK/db/tinytask.db" \
-  TINYTASK_LOG_LEVEL=info node dist/cli.js </dev/null >"$WORK/server.out" 2>"$WORK/server.log" &
-SERVER_PID=$!
-PORT=
-for _ in $(seq 1 600); do
-  # The start-up line is the first JSON log line that carries the listening port.
-  PORT=$(grep -m1 -o '"port":[0-9]*' "$WORK/server.log" 2>/dev/null | grep -o '[0-9]*$')
-  [ -n "$PORT" ] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || break
-  sleep 0.1
-done
-if [ -z "$PORT" ]; then
-  tail -n 20 "$WORK/server.log"
+if ! start_server "$WORK/server.log" TINYTASK_DB_PATH="$WORK/db/tinytask.db"; then
   fail "server start" "no start-up line with the port within 60 s"
   exit 1
 fi

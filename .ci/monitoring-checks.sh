@@ -12,6 +12,7 @@
 # Each check prints `PASS <name> — <detail>` or `FAIL <name> — <reason>`; the last line is `N passed, N failed`.
 # Everything it starts (server, Prometheus) and its temp dir are removed on exit. Exit code 0 when nothing failed.
 set -uo pipefail
+. "$(dirname "$0")/lib.sh"
 
 T0=$(date +%s)
 cd "$(dirname "$0")/.."
@@ -91,22 +92,8 @@ fi
 echo "=== server"
 TOKEN=$(node -e "console.log(require('crypto').randomBytes(24).toString('hex'))")
 mkdir -p "$WORK/db" "$WORK/prom-data"
-TINYTASK_MODE=http TINYTASK_HOST=127.0.0.1 TINYTASK_PORT=0 TINYTASK_AUTH_TOKEN="$TOKEN" \
-  TINYTASK_DB_PATH="$WORK/db/tinytask.db" TINYTASK_LOG_LEVEL=info \
-  node dist/cli.js serve </dev/null >"$WORK/server.out" 2>"$WORK/server.log" &
-SERVER_PID=$!
-PORT=
-for _ in $(seq 1 200); do
-  # The start-up line is the first JSON log line that carries the listening port.
-  PORT=$(grep -m1 -o '"port":[0-9]*' "$WORK/server.log" 2>/dev/null | grep -o '[0-9]*$')
-  [ -n "$PORT" ] && break
-  kill -0 "$SERVER_PID" 2>/dev/null || break
-  sleep 0.1
-done
-if [ -z "$PORT" ]; then
-  tail -n 20 "$WORK/server.log"
-  abort "server start" "no start line with the port within 20 s"
-fi
+start_server "$WORK/server.log" TINYTASK_AUTH_TOKEN="$TOKEN" TINYTASK_DB_PATH="$WORK/db/tinytask.db" ||
+  abort "server start" "no start line with the port within 60 s"
 echo "server on 127.0.0.1:$PORT (auth on)"
 
 echo "=== prometheus"
