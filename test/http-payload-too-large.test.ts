@@ -103,6 +103,27 @@ describe('413 Payload Too Large is readable', () => {
     }
   });
 
+  // uWebSockets.js 20.30 refuses a Content-Length of ten digits or more (>= 1,000,000,000) in its own parser and
+  // closes the connection before any handler runs, so no 413 can be written (docs/configuration.md). What the server
+  // owes such a client: the connection ends at once (no hang), and everyone else is served as before.
+  it('closes the connection at once for a declared length the HTTP parser refuses, and keeps serving', async () => {
+    for (const length of ['1000000000', '1099511627776']) {
+      for (let i = 0; i < 5; i++) {
+        const answer = await rawPost(port, `Content-Length: ${length}\r\n`, 0, false);
+        expect(answer.status, `${length}, round ${i}`).toBe(0);
+        expect(answer.body, `${length}, round ${i}`).toBe('');
+        expect(['closed', 'ECONNRESET'], `${length}, round ${i}`).toContain(answer.error);
+      }
+    }
+    expect413(
+      await rawPost(port, 'Content-Length: 999999999\r\n', 0, false),
+      'the largest length the parser takes',
+    );
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    const client = await server.client('after-refused-lengths');
+    expect((await client.listTools()).tools.length).toBeGreaterThan(0);
+  });
+
   it(`gives fetch the 413 for a ${BODY}-byte body, declared and streamed, ${ROUNDS} times each`, async () => {
     const big = Buffer.alloc(BODY, 0x20);
     for (let i = 0; i < ROUNDS; i++) {

@@ -38,9 +38,19 @@ export function describeStorageFailure(err: unknown): string {
   return `${what} (${code}: ${(err as Error).message})`;
 }
 
+/** Whether a thrown value says the disk (or volume) is full, as opposed to read-only or failing. */
+export function isDiskFull(err: unknown): boolean {
+  return sqliteCode(err) === 'SQLITE_FULL';
+}
+
 /** The error every write of a batch that hit a storage failure gets. */
 export function storageUnavailable(err: unknown): TaskBoardError {
+  return storageUnavailableBecause(describeStorageFailure(err));
+}
+
+/** STORAGE_UNAVAILABLE for a failure already described (see `describeStorageFailure`). */
+export function storageUnavailableBecause(description: string): TaskBoardError {
   return errors.storageUnavailable(
-    `The database cannot be written: ${describeStorageFailure(err)}. This write was not applied; nothing of it was stored. Retry after the operator has fixed the storage (reads keep working meanwhile).`,
+    `The database cannot be written: ${description}. This write was not applied; nothing of it was stored. Retry after the operator has fixed the storage (reads keep working meanwhile).`,
   );
 }

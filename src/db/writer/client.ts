@@ -390,7 +390,11 @@ export class InlineWriter implements Writer {
       () => this.events.external?.(),
       (err) => this.events.log('warn', 'data_version check failed', { error: (err as Error).message }),
     );
-    const checkpoints = new CheckpointPolicy(db, { walPath: `${this.options.dbPath}-wal` });
+    const checkpoints = new CheckpointPolicy(db, {
+      walPath: `${this.options.dbPath}-wal`,
+      // A checkpoint the storage refuses (the database file cannot grow) marks the storage failed like a write.
+      onError: (err) => this.committer?.noteStorageFailure(err),
+    });
     this.checkpoints = checkpoints;
     this.core = createWriterCore(db, this.options, {
       event: (changes, counts) => this.events.event(changes, counts),

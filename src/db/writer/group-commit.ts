@@ -4,8 +4,9 @@ import { toPlainError, type PlainError } from '../../domain/errors.js';
 import type { ChangeSet } from '../../domain/types.js';
 import { BUSY_TIMEOUT_MS, JOURNAL_SIZE_LIMIT_BYTES, type Connection } from '../connection.js';
 import type { BatchStats, CoordinationCounts, WriteCommand } from '../protocol.js';
-import { describeStorageFailure, isStorageFailure, storageUnavailable } from '../storage.js';
+import { isStorageFailure, storageUnavailable, storageUnavailableBecause } from '../storage.js';
 import type { WriteHandlers } from './handlers.js';
+import { StorageState } from './storage-state.js';
 
 /**
  * A write from a caller, the lease reaper (answered to `id` when a caller asked for it, e.g. after moving the
@@ -54,10 +55,11 @@ export class GroupCommitter {
   private readonly rollbackTo;
   private readonly totalChanges;
   /**
-   * Why the last batch could not be stored (disk full, read-only file system, I/O error), until a write succeeds
-   * again. While set, `verifyWritable` proves writability with a real commit instead of trusting an empty one.
+   * Why the storage refused the last batch or checkpoint (disk full, read-only file system, I/O error), until a
+   * write lands again. While failed, `verifyWritable` proves writability with a real commit instead of trusting an
+   * empty one.
    */
-  private storageFailure: string | null = null;
+  private readonly storage: StorageState;
 
   constructor(
     private readonly db: Connection,
@@ -72,36 +74,50 @@ export class GroupCommitter {
     this.release = db.prepare('RELEASE cmd');
     this.rollbackTo = db.prepare('ROLLBACK TO cmd');
     this.totalChanges = db.prepare('SELECT total_changes()').pluck();
+    this.storage = new StorageState(db.name);
   }
 
   /** Null while writes can be stored; otherwise what went wrong with the last attempt. */
   get storageError(): string | null {
-    return this.storageFailure;
+    return this.storage.error;
+  }
+
+  /**
+   * The storage refused something outside a batch (a checkpoint: the WAL cannot be copied back into the database
+   * file). Anything else is ignored here.
+   */
+  noteStorageFailure(err: unknown): void {
+    if (isStorageFailure(err)) this.storage.failed(err);
   }
 
   /**
    * The health check: takes the write lock in an empty transaction. After a storage failure it commits a real
    * (content-neutral) change instead — rewriting `user_version` with its own value dirties the header page — so
-   * readiness comes back by itself as soon as a write can be stored again, and stays failed while none can.
-   * Throws STORAGE_UNAVAILABLE while the storage still refuses writes.
+   * readiness comes back by itself as soon as a write can be stored again, and stays failed while none can. A full
+   * disk also needs free space again (see StorageState): a one-page commit fits in WAL space left by the failed
+   * write. Throws STORAGE_UNAVAILABLE while the storage still refuses writes.
    */
   verifyWritable(): void {
-    if (this.storageFailure === null) {
+    if (this.storage.error === null) {
       this.begin.run();
       this.rollback.run();
       return;
     }
+    const stillFull = this.storage.stillFull();
+    if (stillFull !== null) throw storageUnavailableBecause(stillFull);
     try {
       this.begin.run();
       const version = this.db.pragma('user_version', { simple: true }) as number;
       this.db.pragma(`user_version = ${version}`);
       this.commit.run();
-      this.storageFailure = null;
+      this.storage.succeeded();
     } catch (err) {
       if (this.db.inTransaction) this.rollbackQuietly();
-      if (isStorageFailure(err)) this.storageFailure = describeStorageFailure(err);
+      if (isStorageFailure(err)) this.storage.failed(err);
       throw storageUnavailable(err);
     }
+    const failure = this.storage.error;
+    if (failure !== null) throw storageUnavailableBecause(failure);
   }
 
   private rollbackQuietly(): void {
@@ -179,12 +195,12 @@ export class GroupCommitter {
       this.commit.run();
       // Only a commit that stored rows proves the storage takes writes again: an empty one (a reap that found
       // nothing, a write that changed nothing) appends nothing and succeeds even on a full disk.
-      if ((this.totalChanges.get() as number) !== changesBefore) this.storageFailure = null;
+      if ((this.totalChanges.get() as number) !== changesBefore) this.storage.succeeded();
     } catch (err) {
       if (this.db.inTransaction) this.rollbackQuietly();
       let error: PlainError;
       if (isStorageFailure(err)) {
-        this.storageFailure = describeStorageFailure(err);
+        this.storage.failed(err);
         error = storageUnavailable(err).toPlain();
       } else {
         const plain = toPlainError(err);
@@ -225,6 +241,8 @@ export class CheckpointPolicy {
       everyMs?: number;
       walPath?: string;
       walLimitBytes?: number;
+      /** Told of every checkpoint that throws (before it is rethrown): the writer counts storage failures. */
+      onError?: (err: unknown) => void;
     } = {},
   ) {}
 
@@ -247,7 +265,13 @@ export class CheckpointPolicy {
   }
 
   run(mode: CheckpointMode): CheckpointResult {
-    const rows = this.db.pragma(`wal_checkpoint(${mode})`) as CheckpointResult[];
+    let rows: CheckpointResult[];
+    try {
+      rows = this.db.pragma(`wal_checkpoint(${mode})`) as CheckpointResult[];
+    } catch (err) {
+      this.options.onError?.(err);
+      throw err;
+    }
     this.writesSince = 0;
     this.lastAt = Date.now();
     const result = rows[0] ?? { busy: 0, log: 0, checkpointed: 0 };

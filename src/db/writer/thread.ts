@@ -35,7 +35,11 @@ function start(): void {
     return;
   }
   const conn = db;
-  const checkpoints = new CheckpointPolicy(conn, { walPath: `${options.dbPath}-wal` });
+  const checkpoints = new CheckpointPolicy(conn, {
+    walPath: `${options.dbPath}-wal`,
+    // A checkpoint the storage refuses (the database file cannot grow) marks the storage failed like a write.
+    onError: (err) => committer.noteStorageFailure(err),
+  });
   const foreignCommits = new DataVersionWatch(
     conn,
     () => post({ kind: 'external' }),
