@@ -29,6 +29,7 @@ const flags = defineFlags({
   agents: { type: 'number', default: 100, help: 'Simulated agents' },
   duration: { type: 'number', default: 10, help: 'Measured seconds' },
   warmup: { type: 'number', default: 2, help: 'Warm-up seconds' },
+  thinkMs: { type: 'number', default: 0, help: 'Mean pause of an agent between calls (0 = back to back)' },
   variant: { type: 'string', default: 'real', help: 'real or inline' },
   readThreads: { type: 'number', default: 1, help: 'TINYTASK_READ_THREADS' },
   top: { type: 'number', default: 25, help: 'Functions listed per thread' },
@@ -89,6 +90,7 @@ cliMain(
       agents: f.agents,
       durationS: f.duration,
       warmupS: f.warmup,
+      thinkMs: f.thinkMs,
       server: {
         variant: f.variant,
         cpus: pin.serverCpus,

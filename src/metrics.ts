@@ -1,148 +1,85 @@
+import {
+  Counter as PromCounter,
+  Gauge as PromGauge,
+  Histogram as PromHistogram,
+  Registry,
+} from 'prom-client';
 import type { CoordinationCounts } from './db/protocol.js';
 /**
- * A small in-process metrics registry rendered in the Prometheus text format (version 0.0.4). One registry is
- * created per server process and passed down; layers record into it, `/metrics` renders it.
+ * The process's metrics registry: prom-client's `Registry`, `Counter`, `Gauge` and `Histogram`, rendered in the
+ * Prometheus text format (version 0.0.4). One registry is created per server process and passed down; layers
+ * record into it, `/metrics` renders it. The metric names and labels are the ones the Grafana dashboard
+ * (deploy/grafana/dashboards/tinytask.json) and .ci/monitoring-checks.sh query.
  */
 
-type Labels = Record<string, string>;
+export type Labels = Record<string, string>;
 
-function labelKey(labels: Labels): string {
-  const keys = Object.keys(labels).sort();
-  return keys.map((k) => `${k}="${escapeLabel(labels[k] ?? '')}"`).join(',');
+/** A value, or one value per label set, read when the registry is rendered. */
+export type Collect = () => Array<[Labels, number]> | number;
+
+export interface MetricOptions {
+  /** Every label the metric may carry (prom-client refuses others). */
+  labelNames?: readonly string[];
+  /** Read the value(s) at render time instead of recording them. */
+  collect?: Collect;
 }
 
-function escapeLabel(value: string): string {
-  return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+/** One label set's state inside a prom-client metric (its `hashMap`, stable across prom-client 11–15). */
+interface Series {
+  labels: Labels;
+  value?: number;
+  bucketValues?: Record<string, number>;
+  sum?: number;
+  count?: number;
 }
 
-function fmt(n: number): string {
-  if (Number.isNaN(n)) return 'NaN';
-  if (n === Infinity) return '+Inf';
-  if (n === -Infinity) return '-Inf';
-  return String(n);
+function seriesOf(metric: object): Series[] {
+  return Object.values((metric as { hashMap?: Record<string, Series> }).hashMap ?? {});
 }
 
-interface Metric {
-  name: string;
-  help: string;
-  render(): string[];
+function sameLabels(a: Labels, b: Labels): boolean {
+  const keys = Object.keys(b);
+  return Object.keys(a).length === keys.length && keys.every((k) => a[k] === b[k]);
 }
 
-type Collect = () => Array<[Labels, number]> | number;
-
-/** A metric with one value per label set: kept here, or read from `collect` when rendered. */
-abstract class ValueMetric implements Metric {
-  protected readonly values = new Map<string, number>();
-  protected abstract readonly type: 'counter' | 'gauge';
-
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    private readonly collect?: Collect,
-  ) {}
-
-  render(): string[] {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} ${this.type}`];
-    const sample = (key: string, v: number) => lines.push(`${this.name}${key ? `{${key}}` : ''} ${fmt(v)}`);
-    if (this.collect) {
-      const collected = this.collect();
-      if (typeof collected === 'number') sample('', collected);
-      else for (const [labels, v] of collected) sample(labelKey(labels), v);
-      return lines;
-    }
-    // A counter that never moved still exists (at 0), so rate() sees its first increment.
-    if (this.values.size === 0 && this.type === 'counter') sample('', 0);
-    for (const [key, v] of this.values) sample(key, v);
-    return lines;
+/** A monotonic counter, incremented here or read at render time from a total kept elsewhere (the writer). */
+export class Counter extends PromCounter<string> {
+  /** The current value of one label set (0 when it never moved). */
+  value(labels: Labels = {}): number {
+    return seriesOf(this).find((s) => sameLabels(s.labels, labels))?.value ?? 0;
   }
 }
 
-/**
- * A monotonic counter, incremented here or, with `collect`, read when rendered from a total kept elsewhere
- * (e.g. in the writer thread); either way Prometheus sees a counter, so `rate()` and resets work.
- */
-export class Counter extends ValueMetric {
-  protected readonly type = 'counter';
+export class Gauge extends PromGauge<string> {}
 
-  inc(labels: Labels = {}, by = 1): void {
-    const key = labelKey(labels);
-    this.values.set(key, (this.values.get(key) ?? 0) + by);
-  }
+export class Histogram extends PromHistogram<string> {
+  /** The upper bounds, ascending (prom-client keeps its configuration on the metric). */
+  declare readonly buckets: readonly number[];
 
-  get(labels: Labels = {}): number {
-    return this.values.get(labelKey(labels)) ?? 0;
-  }
-}
-
-/** A gauge whose value is read when rendered (or set explicitly). */
-export class Gauge extends ValueMetric {
-  protected readonly type = 'gauge';
-
-  set(value: number, labels: Labels = {}): void {
-    this.values.set(labelKey(labels), value);
-  }
-}
-
-export class Histogram implements Metric {
-  private readonly series = new Map<string, { counts: number[]; sum: number; count: number }>();
-  constructor(
-    readonly name: string,
-    readonly help: string,
-    readonly buckets: readonly number[],
-  ) {}
-
-  observe(value: number, labels: Labels = {}): void {
-    const key = labelKey(labels);
-    let s = this.series.get(key);
-    if (!s) {
-      s = { counts: new Array<number>(this.buckets.length).fill(0), sum: 0, count: 0 };
-      this.series.set(key, s);
-    }
-    for (let i = 0; i < this.buckets.length; i++) if (value <= (this.buckets[i] as number)) s.counts[i]! += 1;
-    s.sum += value;
-    s.count += 1;
-  }
-
-  /** Count and sum of one series (for JSON summaries). */
+  /** Count and sum of one series, or of all of them (for JSON summaries). */
   summary(labels?: Labels): { count: number; sum: number } {
-    if (labels) {
-      const s = this.series.get(labelKey(labels));
-      return { count: s?.count ?? 0, sum: s?.sum ?? 0 };
-    }
     let count = 0;
     let sum = 0;
-    for (const s of this.series.values()) {
-      count += s.count;
-      sum += s.sum;
+    for (const s of seriesOf(this)) {
+      if (labels && !sameLabels(s.labels, labels)) continue;
+      count += s.count ?? 0;
+      sum += s.sum ?? 0;
     }
     return { count, sum };
   }
 
   /** Cumulative bucket counts (same order as `buckets`), count and sum over every series. */
   totals(): { counts: number[]; count: number; sum: number } {
-    const counts = new Array<number>(this.buckets.length).fill(0);
-    let count = 0;
-    let sum = 0;
-    for (const s of this.series.values()) {
-      s.counts.forEach((c, i) => (counts[i]! += c));
-      count += s.count;
-      sum += s.sum;
+    const counts = this.buckets.map(() => 0);
+    const { count, sum } = this.summary();
+    for (const s of seriesOf(this)) {
+      let below = 0;
+      this.buckets.forEach((b, i) => {
+        below += s.bucketValues?.[String(b)] ?? 0;
+        counts[i]! += below;
+      });
     }
     return { counts, count, sum };
-  }
-
-  render(): string[] {
-    const lines = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
-    for (const [key, s] of this.series) {
-      const prefix = key ? `${key},` : '';
-      this.buckets.forEach((b, i) =>
-        lines.push(`${this.name}_bucket{${prefix}le="${fmt(b)}"} ${s.counts[i]}`),
-      );
-      lines.push(`${this.name}_bucket{${prefix}le="+Inf"} ${s.count}`);
-      lines.push(`${this.name}_sum${key ? `{${key}}` : ''} ${fmt(s.sum)}`);
-      lines.push(`${this.name}_count${key ? `{${key}}` : ''} ${s.count}`);
-    }
-    return lines;
   }
 }
 
@@ -151,37 +88,77 @@ export const LATENCY_BUCKETS = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ] as const;
 
+/** Replaces a metric's label sets with what its `collect` returned (at render time). */
+function refill(
+  metric: { reset(): void },
+  value: ReturnType<Collect>,
+  put: (labels: Labels, v: number) => void,
+): void {
+  metric.reset();
+  if (typeof value === 'number') put({}, value);
+  else for (const [labels, v] of value) put(labels, v);
+}
+
 export class MetricsRegistry {
-  private readonly metrics = new Map<string, Metric>();
+  readonly prom = new Registry();
 
-  counter(name: string, help: string, collect?: Collect): Counter {
-    return this.register(new Counter(name, help, collect));
+  counter(name: string, help: string, options: MetricOptions = {}): Counter {
+    const { collect } = options;
+    return (
+      this.existing(name) ??
+      new Counter({
+        ...this.base(name, help, options),
+        ...(collect && {
+          collect(this: PromCounter<string>) {
+            refill(this, collect(), (labels, v) => this.inc(labels, v));
+          },
+        }),
+      })
+    );
   }
 
-  gauge(name: string, help: string, collect?: Collect): Gauge {
-    return this.register(new Gauge(name, help, collect));
+  gauge(name: string, help: string, options: MetricOptions = {}): Gauge {
+    const { collect } = options;
+    return (
+      this.existing(name) ??
+      new Gauge({
+        ...this.base(name, help, options),
+        ...(collect && {
+          collect(this: PromGauge<string>) {
+            refill(this, collect(), (labels, v) => this.set(labels, v));
+          },
+        }),
+      })
+    );
   }
 
-  histogram(name: string, help: string, buckets: readonly number[] = LATENCY_BUCKETS): Histogram {
-    return this.register(new Histogram(name, help, buckets));
-  }
-
-  get<T extends Metric>(name: string): T | undefined {
-    return this.metrics.get(name) as T | undefined;
+  histogram(
+    name: string,
+    help: string,
+    buckets: readonly number[] = LATENCY_BUCKETS,
+    labelNames: readonly string[] = [],
+  ): Histogram {
+    return (
+      this.existing(name) ??
+      new Histogram({ name, help, buckets: [...buckets], labelNames, registers: [this.prom] })
+    );
   }
 
   /** The whole registry in the Prometheus text exposition format. */
-  render(): string {
-    const out: string[] = [];
-    for (const m of this.metrics.values()) out.push(...m.render());
-    return `${out.join('\n')}\n`;
+  render(): Promise<string> {
+    return this.prom.metrics();
   }
 
-  private register<T extends Metric>(metric: T): T {
-    const existing = this.metrics.get(metric.name);
-    if (existing) return existing as T;
-    this.metrics.set(metric.name, metric);
-    return metric;
+  get contentType(): string {
+    return this.prom.contentType;
+  }
+
+  private existing<T>(name: string): T | undefined {
+    return this.prom.getSingleMetric(name) as T | undefined;
+  }
+
+  private base(name: string, help: string, options: MetricOptions) {
+    return { name, help, labelNames: options.labelNames ?? [], registers: [this.prom] };
   }
 }
 
@@ -225,31 +202,49 @@ export function createServerMetrics(): ServerMetrics {
     toolCalls: registry.counter(
       'tinytask_tool_calls_total',
       'MCP tool calls by tool, outcome and error code.',
+      {
+        labelNames: ['tool', 'outcome', 'code'],
+      },
     ),
-    toolLatency: registry.histogram('tinytask_tool_call_duration_seconds', 'MCP tool call latency by tool.'),
+    toolLatency: registry.histogram(
+      'tinytask_tool_call_duration_seconds',
+      'MCP tool call latency by tool.',
+      LATENCY_BUCKETS,
+      ['tool'],
+    ),
     writerBatchSize: registry.histogram(
       'tinytask_writer_batch_size',
       'Writes committed per group-commit transaction.',
       BATCH_SIZE_BUCKETS,
     ),
-    httpRequests: registry.counter('tinytask_http_requests_total', 'HTTP requests by route and status code.'),
+    httpRequests: registry.counter(
+      'tinytask_http_requests_total',
+      'HTTP requests by route and status code.',
+      {
+        labelNames: ['route', 'status'],
+      },
+    ),
     idempotentReplays: registry.counter(
       'tinytask_idempotent_replays_total',
       'Writes answered from their idempotency key (retries that wrote nothing), by tool.',
+      { labelNames: ['tool'] },
     ),
     waiters: registry.gauge('tinytask_waiters', 'wait_for_task calls held right now.'),
     waits: registry.counter(
       'tinytask_waits_total',
       'Ended wait_for_task calls by outcome (ready, claimed, timeout, cancelled, shutdown).',
+      { labelNames: ['outcome'] },
     ),
     waitDuration: registry.histogram(
       'tinytask_wait_duration_seconds',
       'How long wait_for_task calls were held, by outcome.',
       WAIT_BUCKETS,
+      ['outcome'],
     ),
     waitWakeups: registry.counter(
       'tinytask_wait_wakeups_total',
       'Wake-ups of waiting wait_for_task calls by source (change: this process wrote; external: another process wrote to the file).',
+      { labelNames: ['source'] },
     ),
     coordination: {
       claims: registry.counter(

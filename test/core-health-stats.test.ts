@@ -42,8 +42,6 @@ describe.each(MODES)('health and stats ($mode)', ({ inline }) => {
     });
     expect(stats.readPoolUtilization).toBeGreaterThanOrEqual(0);
     expect(stats.readPoolUtilization).toBeLessThanOrEqual(1);
-    expect(metrics.writerBatchSize.render().join('\n')).toContain(
-      'tinytask_writer_batch_size_bucket{le="4"} ',
-    );
+    expect(await metrics.registry.render()).toContain('tinytask_writer_batch_size_bucket{le="4"} ');
   });
 });

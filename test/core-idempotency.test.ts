@@ -27,7 +27,9 @@ describe.each(MODES)('idempotent writes ($mode)', ({ inline }) => {
     expect((await t.board.listTasks({})).total).toBe(1);
     expect(changes).toHaveLength(1);
     expect(t.board.stats().idempotentReplays).toBe(1);
-    expect(metrics.registry.render()).toMatch(/tinytask_idempotent_replays_total\{tool="create_task"\} \d+/);
+    expect(await metrics.registry.render()).toMatch(
+      /tinytask_idempotent_replays_total\{tool="create_task"\} \d+/,
+    );
     expect(keysIn(t.dbPath)).toEqual([{ agent: '', key: 'report-1', command: 'createTask' }]);
   });
 

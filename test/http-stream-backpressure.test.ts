@@ -73,7 +73,7 @@ describe('Streamable HTTP: a GET stream whose client stops reading', () => {
         `GET /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\nMcp-Session-Id: ${session}\r\n\r\n`,
       );
     });
-    expect(server.metrics.registry.render()).toMatch(
+    expect(await server.metrics.registry.render()).toMatch(
       /tinytask_sessions_open\{transport="streamable_http"\} 1/,
     );
 

@@ -131,7 +131,7 @@ describe('bad input over MCP: a clear error with its code, and nothing written',
     const list = await callOk<{ total: number }>(c.client, 'list_tasks', { include_archived: true });
     expect(list.total).toBe(1);
     expect(
-      h.deps.metrics.toolCalls.get({ tool: 'create_task', outcome: 'error', code: 'INVALID_ARGUMENT' }),
+      h.deps.metrics.toolCalls.value({ tool: 'create_task', outcome: 'error', code: 'INVALID_ARGUMENT' }),
     ).toBeGreaterThan(0);
   });
 });

@@ -64,15 +64,19 @@ describe('logging/setLevel and log notifications', () => {
 
   it('records every tool call in the metrics, with outcome and code', async () => {
     const c = await h.connect();
-    const before = h.deps.metrics.toolCalls.get({ tool: 'get_comment', outcome: 'error', code: 'NOT_FOUND' });
+    const before = h.deps.metrics.toolCalls.value({
+      tool: 'get_comment',
+      outcome: 'error',
+      code: 'NOT_FOUND',
+    });
     await c.client.callTool({ name: 'get_comment', arguments: { id: 999999 } });
     await callOk(c.client, 'list_queues', {});
-    expect(h.deps.metrics.toolCalls.get({ tool: 'get_comment', outcome: 'error', code: 'NOT_FOUND' })).toBe(
+    expect(h.deps.metrics.toolCalls.value({ tool: 'get_comment', outcome: 'error', code: 'NOT_FOUND' })).toBe(
       before + 1,
     );
-    expect(h.deps.metrics.toolCalls.get({ tool: 'list_queues', outcome: 'ok' })).toBeGreaterThan(0);
+    expect(h.deps.metrics.toolCalls.value({ tool: 'list_queues', outcome: 'ok' })).toBeGreaterThan(0);
     expect(h.deps.metrics.toolLatency.summary({ tool: 'list_queues' }).count).toBeGreaterThan(0);
-    expect(h.deps.metrics.registry.render()).toContain(
+    expect(await h.deps.metrics.registry.render()).toContain(
       'tinytask_tool_calls_total{code="NOT_FOUND",outcome="error",tool="get_comment"}',
     );
   });

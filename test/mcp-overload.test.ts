@@ -35,8 +35,8 @@ describe('a full writer queue over MCP', () => {
     }
     const stored = await callOk<{ total: number }>(c.client, 'list_tasks', { limit: 1 });
     expect(stored.total).toBe(succeeded.length);
-    expect(h.deps.metrics.toolCalls.get({ tool: 'create_task', outcome: 'error', code: 'OVERLOADED' })).toBe(
-      overloaded.length,
-    );
+    expect(
+      h.deps.metrics.toolCalls.value({ tool: 'create_task', outcome: 'error', code: 'OVERLOADED' }),
+    ).toBe(overloaded.length);
   });
 });

@@ -1,35 +1,20 @@
+import {
+  build,
+  decodeFromCompressedBase64,
+  encodeIntoCompressedBase64,
+  type Histogram as Hdr,
+} from 'hdr-histogram-js';
+
 /**
- * A log-linear latency histogram in the spirit of HdrHistogram: values (recorded in milliseconds, stored in
- * microseconds) are exact below 256 µs and within 1/128 (< 0.8 %) above, up to ~71 minutes. Fixed buckets make
- * it cheap to record, mergeable across worker processes and small to send over IPC.
+ * Latency histogram of the benches: hdr-histogram-js (HdrHistogram, 3 significant digits) recording
+ * microseconds, read back in milliseconds. Worker processes send theirs over IPC in HdrHistogram's compressed
+ * base64 encoding; the parent decodes and adds them up.
  */
 
-const SUB_BITS = 7;
-const SUB = 1 << SUB_BITS; // 128 sub-buckets per power of two
-const MAX_EXP = 33;
-const SIZE = (MAX_EXP + 2) * SUB;
-
-function indexOf(us: number): number {
-  if (us < 2 * SUB) return us;
-  const e = 31 - Math.clz32(us) - SUB_BITS; // >= 1
-  const sub = us >>> e; // in [SUB, 2*SUB)
-  return e * SUB + sub;
-}
-
-/** The highest value (µs) that falls in bucket `i`: percentiles never under-report. */
-function highestOf(i: number): number {
-  if (i < 2 * SUB) return i;
-  const e = Math.floor(i / SUB) - 1;
-  const sub = i - e * SUB;
-  return (sub + 1) * 2 ** e - 1;
-}
-
 export interface HistogramJSON {
-  /** Sparse [bucket index, count] pairs. */
-  buckets: Array<[number, number]>;
-  count: number;
-  sumUs: number;
-  minUs: number;
+  /** HdrHistogram's compressed base64 encoding (empty for an empty histogram). */
+  hdr: string;
+  /** The exact largest value (µs): HdrHistogram keeps only its bucket. */
   maxUs: number;
 }
 
@@ -42,51 +27,46 @@ export interface LatencySummary {
   max: number;
 }
 
+/** An hour, in µs: the longest latency recorded (longer ones count as an hour). */
+const MAX_US = 3_600_000_000;
+
+function fresh(): Hdr {
+  return build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: MAX_US,
+    numberOfSignificantValueDigits: 3,
+  });
+}
+
 export class Histogram {
-  private counts = new Float64Array(SIZE);
-  count = 0;
-  private sumUs = 0;
-  private minUs = Infinity;
+  private readonly hdr: Hdr = fresh();
   private maxUs = 0;
 
   record(ms: number): void {
-    let us = Math.round(ms * 1000);
-    if (us < 0) us = 0;
-    if (us > 0xffffffff) us = 0xffffffff;
-    this.counts[indexOf(us)]! += 1;
-    this.count++;
-    this.sumUs += us;
-    if (us < this.minUs) this.minUs = us;
+    const us = Math.min(MAX_US, Math.max(0, Math.round(ms * 1000)));
+    this.hdr.recordValue(us);
     if (us > this.maxUs) this.maxUs = us;
   }
 
   merge(other: Histogram): this {
-    for (let i = 0; i < SIZE; i++) this.counts[i]! += other.counts[i]!;
-    this.count += other.count;
-    this.sumUs += other.sumUs;
-    this.minUs = Math.min(this.minUs, other.minUs);
+    this.hdr.add(other.hdr);
     this.maxUs = Math.max(this.maxUs, other.maxUs);
     return this;
   }
 
   reset(): void {
-    this.counts.fill(0);
-    this.count = 0;
-    this.sumUs = 0;
-    this.minUs = Infinity;
+    this.hdr.reset();
     this.maxUs = 0;
   }
 
-  /** The value (ms) at percentile `p` (0..100). */
+  get count(): number {
+    return this.hdr.totalCount;
+  }
+
+  /** The value (ms) at percentile `p` (0..100): the top of its bucket (never under-reported), at most the max. */
   percentile(p: number): number {
     if (this.count === 0) return 0;
-    const rank = Math.max(1, Math.ceil((p / 100) * this.count));
-    let seen = 0;
-    for (let i = 0; i < SIZE; i++) {
-      seen += this.counts[i]!;
-      if (seen >= rank) return Math.min(highestOf(i), this.maxUs) / 1000;
-    }
-    return this.maxUs / 1000;
+    return Math.min(this.hdr.getValueAtPercentile(p), this.maxUs) / 1000;
   }
 
   get max(): number {
@@ -94,11 +74,11 @@ export class Histogram {
   }
 
   get min(): number {
-    return this.count === 0 ? 0 : this.minUs / 1000;
+    return this.count === 0 ? 0 : this.hdr.minNonZeroValue / 1000;
   }
 
   get mean(): number {
-    return this.count === 0 ? 0 : this.sumUs / this.count / 1000;
+    return this.count === 0 ? 0 : this.hdr.mean / 1000;
   }
 
   summary(): LatencySummary {
@@ -113,17 +93,13 @@ export class Histogram {
   }
 
   toJSON(): HistogramJSON {
-    const buckets: Array<[number, number]> = [];
-    for (let i = 0; i < SIZE; i++) if (this.counts[i]! > 0) buckets.push([i, this.counts[i]!]);
-    return { buckets, count: this.count, sumUs: this.sumUs, minUs: this.minUs, maxUs: this.maxUs };
+    return { hdr: this.count === 0 ? '' : encodeIntoCompressedBase64(this.hdr), maxUs: this.maxUs };
   }
 
   static fromJSON(json: HistogramJSON): Histogram {
+    if (!json.hdr) return new Histogram();
     const h = new Histogram();
-    for (const [i, n] of json.buckets) h.counts[i] = n;
-    h.count = json.count;
-    h.sumUs = json.sumUs;
-    h.minUs = json.minUs === null ? Infinity : json.minUs;
+    h.hdr.add(decodeFromCompressedBase64(json.hdr));
     h.maxUs = json.maxUs;
     return h;
   }

@@ -266,7 +266,7 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
     ended(kind, waitedMs) {
       metrics?.waiters.set(waits.size);
       metrics?.waits.inc({ outcome: kind });
-      metrics?.waitDuration.observe(waitedMs / 1000, { outcome: kind });
+      metrics?.waitDuration.observe({ outcome: kind }, waitedMs / 1000);
     },
   });
   emitter.on('change', (changes: ChangeSet) => {

@@ -30,6 +30,10 @@ const WORKER_SAFE_FLAGS: Record<string, boolean> = {
   '-r': true,
   '--loader': true,
   '--experimental-loader': true,
+  // Profiling (bench:profile): every thread writes its own profile.
+  '--cpu-prof': false,
+  '--cpu-prof-dir': true,
+  '--cpu-prof-interval': true,
 };
 
 /**

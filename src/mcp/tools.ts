@@ -336,7 +336,7 @@ export async function invokeTool(
     result = { ok: false, error: toClientError(err, logger, { tool: name }) };
   }
   const seconds = (performance.now() - started) / 1000;
-  metrics.toolLatency.observe(seconds, { tool: name });
+  metrics.toolLatency.observe({ tool: name }, seconds);
   if (!result.ok) {
     metrics.toolCalls.inc({ tool: name, outcome: 'error', code: result.error.code });
     logger.debug(

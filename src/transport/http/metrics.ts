@@ -60,96 +60,92 @@ export class RuntimeMetrics {
   private register(): void {
     const r = this.metrics.registry;
     const st = () => this.board.stats();
-    r.gauge(
-      'tinytask_writer_queue_depth',
-      'Writes sent to the writer thread and not yet answered.',
-      () => st().writeQueueDepth,
-    );
-    r.gauge(
-      'tinytask_writer_queue_limit',
-      'Most writes that may wait for the writer thread.',
-      () => st().writeQueueLimit,
-    );
-    r.gauge(
-      'tinytask_writer_last_batch_size',
-      'Writes in the last group-commit transaction.',
-      () => st().lastBatchSize,
-    );
-    r.counter(
-      'tinytask_writer_batches_total',
-      'Group-commit transactions since start.',
-      () => st().batchesTotal,
-    );
-    r.counter('tinytask_writer_writes_total', 'Writes by outcome since start.', () => {
-      const s = st();
-      return [
-        [{ outcome: 'ok' }, s.writesTotal - s.writesFailed],
-        [{ outcome: 'failed' }, s.writesFailed],
-        [{ outcome: 'overloaded' }, s.writesOverloaded],
-      ];
+    r.gauge('tinytask_writer_queue_depth', 'Writes sent to the writer thread and not yet answered.', {
+      collect: () => st().writeQueueDepth,
     });
-    r.counter(
-      'tinytask_writer_restarts_total',
-      'Times the writer thread was restarted after dying.',
-      () => st().writerRestarts,
-    );
-    r.gauge('tinytask_read_threads', 'Worker threads in the read pool.', () => st().readThreads);
-    r.gauge(
-      'tinytask_read_pool_utilization',
-      'Fraction of time the read threads were busy (0..1).',
-      () => st().readPoolUtilization,
-    );
-    r.gauge('tinytask_read_queue_depth', 'Reads waiting for a free read thread.', () => st().readQueueDepth);
-    r.counter('tinytask_reads_total', 'Reads served since start.', () => st().readsTotal);
-    r.gauge('tinytask_sessions_open', 'Open MCP sessions by transport.', () => [
-      [{ transport: 'streamable_http' }, this.sessions.count('streamable_http')],
-      [{ transport: 'sse' }, this.sessions.count('sse')],
-    ]);
-    r.gauge('tinytask_http_requests_in_flight', 'HTTP requests being handled (open streams excluded).', () =>
-      this.requestsInFlight(),
-    );
-    r.counter(
-      'tinytask_sessions_opened_total',
-      'MCP sessions opened since start.',
-      () => this.sessions.openedTotal,
-    );
-    r.gauge('tinytask_tasks', 'Unarchived tasks by status (cached up to 1 s).', () => {
-      const s = this.stats?.value;
-      if (!s) return [];
-      return [
-        [{ status: 'idle' }, s.by_status.idle],
-        [{ status: 'working' }, s.by_status.working],
-        [{ status: 'complete' }, s.by_status.complete],
-      ];
+    r.gauge('tinytask_writer_queue_limit', 'Most writes that may wait for the writer thread.', {
+      collect: () => st().writeQueueLimit,
     });
-    r.gauge(
-      'tinytask_tasks_archived',
-      'Archived tasks (cached up to 1 s).',
-      () => this.stats?.value.archived ?? 0,
-    );
-    r.gauge(
-      'tinytask_tasks_completed_today',
-      'Tasks completed since midnight UTC (cached up to 1 s).',
-      () => this.stats?.value.completed_today ?? 0,
-    );
-    r.gauge('tinytask_process_resident_memory_bytes', 'Resident set size of the process.', () =>
-      process.memoryUsage.rss(),
-    );
-    r.gauge('tinytask_process_heap_used_bytes', 'V8 heap in use.', () => process.memoryUsage().heapUsed);
-    r.gauge(
-      'tinytask_uptime_seconds',
-      'Seconds since the server started.',
-      () => (Date.now() - this.startedAt) / 1000,
-    );
+    r.gauge('tinytask_writer_last_batch_size', 'Writes in the last group-commit transaction.', {
+      collect: () => st().lastBatchSize,
+    });
+    r.counter('tinytask_writer_batches_total', 'Group-commit transactions since start.', {
+      collect: () => st().batchesTotal,
+    });
+    r.counter('tinytask_writer_writes_total', 'Writes by outcome since start.', {
+      labelNames: ['outcome'],
+      collect: () => {
+        const s = st();
+        return [
+          [{ outcome: 'ok' }, s.writesTotal - s.writesFailed],
+          [{ outcome: 'failed' }, s.writesFailed],
+          [{ outcome: 'overloaded' }, s.writesOverloaded],
+        ];
+      },
+    });
+    r.counter('tinytask_writer_restarts_total', 'Times the writer thread was restarted after dying.', {
+      collect: () => st().writerRestarts,
+    });
+    r.gauge('tinytask_read_threads', 'Worker threads in the read pool.', { collect: () => st().readThreads });
+    r.gauge('tinytask_read_pool_utilization', 'Fraction of time the read threads were busy (0..1).', {
+      collect: () => st().readPoolUtilization,
+    });
+    r.gauge('tinytask_read_queue_depth', 'Reads waiting for a free read thread.', {
+      collect: () => st().readQueueDepth,
+    });
+    r.counter('tinytask_reads_total', 'Reads served since start.', { collect: () => st().readsTotal });
+    r.gauge('tinytask_sessions_open', 'Open MCP sessions by transport.', {
+      labelNames: ['transport'],
+      collect: () => [
+        [{ transport: 'streamable_http' }, this.sessions.count('streamable_http')],
+        [{ transport: 'sse' }, this.sessions.count('sse')],
+      ],
+    });
+    r.gauge('tinytask_http_requests_in_flight', 'HTTP requests being handled (open streams excluded).', {
+      collect: () => this.requestsInFlight(),
+    });
+    r.counter('tinytask_sessions_opened_total', 'MCP sessions opened since start.', {
+      collect: () => this.sessions.openedTotal,
+    });
+    r.gauge('tinytask_tasks', 'Unarchived tasks by status (cached up to 1 s).', {
+      labelNames: ['status'],
+      collect: () => {
+        const s = this.stats?.value;
+        if (!s) return [];
+        return [
+          [{ status: 'idle' }, s.by_status.idle],
+          [{ status: 'working' }, s.by_status.working],
+          [{ status: 'complete' }, s.by_status.complete],
+        ];
+      },
+    });
+    r.gauge('tinytask_tasks_archived', 'Archived tasks (cached up to 1 s).', {
+      collect: () => this.stats?.value.archived ?? 0,
+    });
+    r.gauge('tinytask_tasks_completed_today', 'Tasks completed since midnight UTC (cached up to 1 s).', {
+      collect: () => this.stats?.value.completed_today ?? 0,
+    });
+    r.gauge('tinytask_process_resident_memory_bytes', 'Resident set size of the process.', {
+      collect: () => process.memoryUsage.rss(),
+    });
+    r.gauge('tinytask_process_heap_used_bytes', 'V8 heap in use.', {
+      collect: () => process.memoryUsage().heapUsed,
+    });
+    r.gauge('tinytask_uptime_seconds', 'Seconds since the server started.', {
+      collect: () => (Date.now() - this.startedAt) / 1000,
+    });
     r.gauge(
       'tinytask_event_loop_lag_seconds',
       `Event-loop delay over the last ${LAG_WINDOW_MS / 1000} s window.`,
-      () => [
-        [{ stat: 'mean' }, this.lagSnapshot.mean],
-        [{ stat: 'p50' }, this.lagSnapshot.p50],
-        [{ stat: 'p99' }, this.lagSnapshot.p99],
-        [{ stat: 'max' }, this.lagSnapshot.max],
-      ],
+      {
+        labelNames: ['stat'],
+        collect: () => [
+          [{ stat: 'mean' }, this.lagSnapshot.mean],
+          [{ stat: 'p50' }, this.lagSnapshot.p50],
+          [{ stat: 'p99' }, this.lagSnapshot.p99],
+          [{ stat: 'max' }, this.lagSnapshot.max],
+        ],
+      },
     );
   }
 
@@ -177,8 +173,8 @@ export class RuntimeMetrics {
     send(
       ctx,
       200,
-      [['Content-Type', 'text/plain; version=0.0.4; charset=utf-8']],
-      this.metrics.registry.render(),
+      [['Content-Type', this.metrics.registry.contentType]],
+      await this.metrics.registry.render(),
     );
   }
 
