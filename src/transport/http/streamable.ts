@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import { JSONRPCMessageSchema } from '@modelcontextprotocol/core';
 import {
+  type AuthInfo,
   isInitializeRequest,
   type JSONRPCMessage,
-  JSONRPCMessageSchema,
   type MessageExtraInfo,
   type RequestId,
   SUPPORTED_PROTOCOL_VERSIONS,
-} from '@modelcontextprotocol/sdk/types.js';
+} from '@modelcontextprotocol/server';
 import { createMcpServer, type McpSessionContext } from '../../mcp/server.js';
 import {
   type BodyResult,
@@ -390,17 +390,6 @@ function directRequest(ctx: HttpContext, parsed: unknown): DirectRequest | undef
   return checked.success ? (checked.data as DirectRequest) : undefined;
 }
 
-/** `requestInfo` as `handleRequest` builds it from the web `Request` webRequest() would have made. */
-function requestInfoOf(ctx: HttpContext, sdkAccept: string): MessageExtraInfo['requestInfo'] {
-  const headers: Record<string, string> = {};
-  for (const [k, v] of ctx.headers) {
-    if (k === 'accept' || k === 'content-length') continue;
-    headers[k] = headers[k] === undefined ? v : `${headers[k]}, ${v}`;
-  }
-  headers.accept = sdkAccept;
-  return { headers, url: new URL(`http://localhost${ctx.path}${ctx.query ? `?${ctx.query}` : ''}`) };
-}
-
 function sseEvent(message: JSONRPCMessage): string {
   return `event: message\ndata: ${JSON.stringify(message)}\n\n`;
 }
@@ -483,7 +472,7 @@ function dispatchDirect(
     }
     const detach = transport.dispatch(
       message,
-      { authInfo: authInfoOf(credential), requestInfo: requestInfoOf(ctx, sdkAccept) },
+      { authInfo: authInfoOf(credential) },
       sink,
     );
     ctx.onAbort(() => {
