@@ -146,16 +146,16 @@ describe('resources over MCP', () => {
     expect(archived.tasks.map((t) => t.id)).toEqual([ids.old]);
   });
 
-  it('answers unknown resources with a JSON-RPC "resource not found" (-32002) saying what exists', async () => {
-    const missing = await rpcError(c.client.readResource({ uri: 'task://999999' }), -32002);
+  it('answers unknown resources with a JSON-RPC "resource not found" (-32602) saying what exists', async () => {
+    const missing = await rpcError(c.client.readResource({ uri: 'task://999999' }), -32602);
     expect(missing.message).toContain('task://999999');
-    expect(missing.data).toMatchObject({ code: 'NOT_FOUND' });
-    const bad = await rpcError(c.client.readResource({ uri: 'task://abc' }), -32002);
+    expect(missing.data).toMatchObject({ code: 'NOT_FOUND', uri: 'task://999999' });
+    const bad = await rpcError(c.client.readResource({ uri: 'task://abc' }), -32602);
     expect(bad.message).toContain('task://{id}');
-    await rpcError(c.client.readResource({ uri: 'ftp://example.com/x' }), -32002);
-    await rpcError(c.client.readResource({ uri: 'queue://stats/%E0%A4%A' }), -32002);
-    await rpcError(c.client.readResource({ uri: `task://${ids.parent}/attachments` }), -32002);
-    await rpcError(c.client.readResource({ uri: 'task://999999/comments' }), -32002);
+    await rpcError(c.client.readResource({ uri: 'ftp://example.com/x' }), -32602);
+    await rpcError(c.client.readResource({ uri: 'queue://stats/%E0%A4%A' }), -32602);
+    await rpcError(c.client.readResource({ uri: `task://${ids.parent}/attachments` }), -32602);
+    await rpcError(c.client.readResource({ uri: 'task://999999/comments' }), -32602);
   });
 
   it('answers an invalid name inside a known template with InvalidParams', async () => {

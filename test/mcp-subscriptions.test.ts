@@ -148,8 +148,8 @@ describe('resource subscriptions', () => {
   });
 
   it('refuses to subscribe to URIs that are no TinyTask resource', async () => {
-    await rpcError(c.client.subscribeResource({ uri: 'file:///etc/passwd' }), -32002);
-    await rpcError(c.client.subscribeResource({ uri: 'task://0' }), -32002);
+    await rpcError(c.client.subscribeResource({ uri: 'file:///etc/passwd' }), -32602);
+    await rpcError(c.client.subscribeResource({ uri: 'task://0' }), -32602);
   });
 
   it('removes its board listener when the server closes', async () => {

@@ -1,5 +1,5 @@
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { CompleteRequestSchema, type CompleteResult } from '@modelcontextprotocol/sdk/types.js';
+import { CompleteRequestSchema } from '@modelcontextprotocol/core';
+import type { CompleteResult, Server } from '@modelcontextprotocol/server';
 import { handleRequest } from './requests.js';
 import type { Board } from '../core/types.js';
 import { LIMITS } from '../domain/schemas.js';

@@ -1,4 +1,4 @@
-import { ErrorCode as JsonRpcCode, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolErrorCode as JsonRpcCode, type CallToolResult } from '@modelcontextprotocol/server';
 import { isPlainError, TaskBoardError, type ErrorCode, type PlainError } from '../domain/errors.js';
 import type { Logger } from '../logger.js';
 import { inToolsets, toolsetsHolding, type ToolsetChoice, type ToolsetMember } from '../tools/toolsets.js';
@@ -11,8 +11,14 @@ import { inToolsets, toolsetsHolding, type ToolsetChoice, type ToolsetMember } f
  * Unexpected faults never show their internals: the client gets INTERNAL with a reference, the log the stack.
  */
 
-/** JSON-RPC code for an unknown resource (MCP 2025-11-25, resources: "Resource not found"). */
+/**
+ * The code an unknown resource is thrown with (MCP 2025-11-25's "Resource not found"). On the wire the SDK sends it
+ * as -32602 with `data.uri`, on both revisions (SEP-2164, adopted by 2026-07-28); thrown as -32002 so that it stays
+ * distinct from INVALID_ARGUMENT here.
+ */
 export const RESOURCE_NOT_FOUND = -32002;
+/** What a client receives for an unknown resource (SEP-2164): InvalidParams with the URI in `data.uri`. */
+export const RESOURCE_NOT_FOUND_ON_WIRE = JsonRpcCode.InvalidParams;
 
 /**
  * A JSON-RPC error the SDK sends as `{code, message, data}`. (The SDK's McpError would prefix its message with

@@ -1,10 +1,5 @@
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import {
-  GetPromptRequestSchema,
-  ListPromptsRequestSchema,
-  type GetPromptResult,
-  type Prompt,
-} from '@modelcontextprotocol/sdk/types.js';
+import { GetPromptRequestSchema, ListPromptsRequestSchema } from '@modelcontextprotocol/core';
+import type { GetPromptResult, Prompt, Server } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { agentName, describeIssues, id, queueName } from '../domain/schemas.js';
 import { invalidParams, toRpcError } from './errors.js';

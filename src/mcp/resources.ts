@@ -1,11 +1,9 @@
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
   ReadResourceRequestSchema,
-  type ReadResourceResult,
-  type Resource,
-} from '@modelcontextprotocol/sdk/types.js';
+} from '@modelcontextprotocol/core';
+import type { ReadResourceResult, Resource, Server } from '@modelcontextprotocol/server';
 import type { Board } from '../core/types.js';
 import { LIMITS } from '../domain/schemas.js';
 import type { Task } from '../domain/types.js';

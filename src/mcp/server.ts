@@ -1,11 +1,11 @@
 import { createRequire } from 'node:module';
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
+import { type CacheHint, Server } from '@modelcontextprotocol/server';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 import { registerCompletions } from './completions.js';
 import { installClientLog } from './logging.js';
 import { registerPrompts } from './prompts.js';
 import { registerResources } from './resources.js';
-import { registerSubscriptions } from './subscriptions.js';
+import { onResourceChanges, registerSubscriptions } from './subscriptions.js';
 import { registerTools } from './tools.js';
 import type { McpDeps, McpSessionContext } from './types.js';
 
@@ -38,12 +38,53 @@ const INSTRUCTIONS = [
  */
 let sharedValidator: AjvJsonSchemaValidator | undefined;
 
+/** How long a result that changes only with a new deployment may be cached: a day. */
+const DEPLOYMENT_TTL_MS = 24 * 60 * 60 * 1000;
+/** How long a view of the board (task lists, a task) may be cached: a second, then it must be read again. */
+const BOARD_TTL_MS = 1000;
+
 /**
- * One MCP server (one per session): every TinyTask tool, the resources, subscriptions, completions, prompts and
- * log notifications, over whatever SDK transport it is connected to. Closing it (or its transport closing)
- * removes its board listeners.
+ * The 2026-07-28 cache hints (`ttlMs`/`cacheScope`) of each cacheable result. Tools, prompts, templates and the
+ * discover answer change only with the deployment; they are private when the caller's token or connection picks
+ * them (toolsets, a bound agent), public otherwise. Resource lists and reads show the board: private and short.
  */
-export function createMcpServer(deps: McpDeps, session: McpSessionContext = {}): Server {
+function cacheHints(session: McpSessionContext): Partial<Record<string, CacheHint>> {
+  const perCaller =
+    session.agent !== undefined ||
+    session.operator === true ||
+    session.tokenToolsets !== undefined ||
+    session.connectionToolsets !== undefined;
+  const deployment: CacheHint = { ttlMs: DEPLOYMENT_TTL_MS, cacheScope: perCaller ? 'private' : 'public' };
+  const board: CacheHint = { ttlMs: BOARD_TTL_MS, cacheScope: 'private' };
+  return {
+    'server/discover': deployment,
+    'tools/list': deployment,
+    'prompts/list': deployment,
+    'resources/templates/list': deployment,
+    'resources/list': board,
+    'resources/read': board,
+  };
+}
+
+export interface CreateServerOptions {
+  /**
+   * A server that serves many 2026-07-28 HTTP exchanges one after another (the SDK connects it to one per-request
+   * transport at a time): no per-session state (no 2025 subscriptions, no session end), and closing its exchange
+   * does not end it.
+   */
+  reusable?: boolean;
+}
+
+/**
+ * One MCP server: every TinyTask tool, the resources, subscriptions, completions, prompts and log notifications,
+ * over whatever SDK transport it is connected to. One per 2025-11-25 session or stdio connection, closed with it
+ * (closing it removes its board listeners); `reusable` ones serve 2026-07-28 HTTP requests from a pool.
+ */
+export function createMcpServer(
+  deps: McpDeps,
+  session: McpSessionContext = {},
+  options: CreateServerOptions = {},
+): Server {
   const server = new Server(SERVER_INFO, {
     capabilities: {
       tools: { listChanged: false },
@@ -54,20 +95,37 @@ export function createMcpServer(deps: McpDeps, session: McpSessionContext = {}):
     },
     instructions: INSTRUCTIONS,
     jsonSchemaValidator: (sharedValidator ??= new AjvJsonSchemaValidator()),
+    cacheHints: cacheHints(session),
   });
   const clientLog = installClientLog(server);
   const sessionEnd = new AbortController();
-  sessionEnds.set(server, sessionEnd);
   registerTools(server, deps, session, clientLog, sessionEnd.signal);
   registerResources(server, deps);
   registerPrompts(server, deps);
   registerCompletions(server, deps);
+  if (options.reusable) return server;
+  sessionEnds.set(server, sessionEnd);
   const unsubscribeAll = registerSubscriptions(server, deps.board, deps.logger);
   chainOnClose(server, () => {
     sessionEnd.abort();
     unsubscribeAll();
   });
   return server;
+}
+
+/**
+ * Sends `notifications/resources/updated` for every URI each board change touches, for a 2026-07-28 stdio
+ * connection: the SDK's listen router forwards each to the `subscriptions/listen` streams that asked for its URI and
+ * drops the rest. Returns the function that stops it.
+ */
+export function feedResourceUpdates(server: Server, deps: McpDeps): () => void {
+  return onResourceChanges(deps.board, deps.logger, (uris) => {
+    for (const uri of uris) {
+      server
+        .notification({ method: 'notifications/resources/updated', params: { uri } })
+        .catch(() => undefined);
+    }
+  });
 }
 
 const sessionEnds = new WeakMap<Server, AbortController>();

@@ -1,5 +1,5 @@
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { SubscribeRequestSchema, UnsubscribeRequestSchema } from '@modelcontextprotocol/core';
+import type { Server } from '@modelcontextprotocol/server';
 import { handleRequest } from './requests.js';
 import type { Board } from '../core/types.js';
 import type { ChangeSet } from '../domain/types.js';
@@ -115,6 +115,43 @@ function hubFor(board: Board, logger: Logger): ChangeHub {
     hubs.set(board, hub);
   }
   return hub;
+}
+
+/**
+ * Every resource change as the URIs it touches (task://hierarchy ancestors included), coalesced per turn of the
+ * event loop: the feed of 2026-07-28 `subscriptions/listen`, whose router filters by each stream's own URIs. Returns
+ * the function that stops the feed.
+ */
+export function onResourceChanges(
+  board: Board,
+  logger: Logger,
+  deliver: (uris: ReadonlySet<string>) => void,
+): () => void {
+  const hub = hubFor(board, logger);
+  let pending = new Set<string>();
+  let scheduled = false;
+  let stopped = false;
+  const flush = () => {
+    scheduled = false;
+    const uris = pending;
+    pending = new Set();
+    if (!stopped && uris.size > 0) deliver(uris);
+  };
+  const subscriber: Subscriber = {
+    wantsHierarchy: true,
+    deliver(uris) {
+      for (const uri of uris) pending.add(uri);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+  };
+  hub.add(subscriber);
+  return () => {
+    stopped = true;
+    hub.remove(subscriber);
+  };
 }
 
 /** resources/subscribe and resources/unsubscribe for one server. Returns the cleanup to run when it closes. */

@@ -1,11 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import {
-  CallToolRequestSchema,
-  ListToolsRequestSchema,
-  type CallToolResult,
-  type Tool,
-} from '@modelcontextprotocol/sdk/types.js';
+import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/core';
+import type { CallToolResult, Server, Tool } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Board } from '../core/types.js';
 import { errors as domainErrors, type PlainError } from '../domain/errors.js';
@@ -21,7 +16,7 @@ import {
 } from './errors.js';
 import { compactInputSchema, compactOutputSchema, shallowOutputSchema } from './compact-schema.js';
 import { BOARD_APP_TOOL_META, BOARD_APP_TOOLS } from './app.js';
-import { handleRequest } from './requests.js';
+import { handleRequest, type RequestContext } from './requests.js';
 import type { ClientLog } from './logging.js';
 import { pageOf } from './pagination.js';
 import type { McpDeps, McpSessionContext } from './types.js';
@@ -255,27 +250,26 @@ function prepareArgs(def: ToolDef, raw: unknown, session: McpSessionContext): un
   return data;
 }
 
-type Extra = Parameters<Parameters<Server['setRequestHandler']>[1]>[1];
-
 /**
  * The handler's view of the request: a signal that fires when the client cancels it or when the session ends
  * (built only when a handler asks for it), and progress notifications when the client sent a `progressToken`.
  */
-function toolContext(extra: Extra, sessionEnd: AbortSignal, logger: McpDeps['logger']) {
+function toolContext(extra: RequestContext, sessionEnd: AbortSignal, logger: McpDeps['logger']) {
   let combined: AbortController | undefined;
   let detach = (): void => undefined;
-  const token = extra._meta?.progressToken;
+  const token = extra.mcpReq._meta?.progressToken;
+  const reqSignal = extra.mcpReq.signal;
   const ctx: ToolContext = {
     get signal() {
       if (!combined) {
         const controller = new AbortController();
         combined = controller;
         const abort = () => controller.abort();
-        if (extra.signal.aborted || sessionEnd.aborted) abort();
-        extra.signal.addEventListener('abort', abort, { once: true });
+        if (reqSignal.aborted || sessionEnd.aborted) abort();
+        reqSignal.addEventListener('abort', abort, { once: true });
         sessionEnd.addEventListener('abort', abort, { once: true });
         detach = () => {
-          extra.signal.removeEventListener('abort', abort);
+          reqSignal.removeEventListener('abort', abort);
           sessionEnd.removeEventListener('abort', abort);
         };
       }
@@ -285,9 +279,9 @@ function toolContext(extra: Extra, sessionEnd: AbortSignal, logger: McpDeps['log
       token === undefined
         ? undefined
         : (progress, total, message) => {
-            if (extra.signal.aborted) return;
-            extra
-              .sendNotification({
+            if (reqSignal.aborted) return;
+            extra.mcpReq
+              .notify({
                 method: 'notifications/progress',
                 params: {
                   progressToken: token,
@@ -388,14 +382,14 @@ export function registerTools(
       clientLog.send(
         failure.code === 'INTERNAL' ? 'error' : 'warning',
         { event: 'tool_error', tool: name, code: failure.code, message: failure.message },
-        extra.requestId,
+        extra,
       );
       return toolErrorResult(failure);
     }
     clientLog.send(
       def.annotations.readOnlyHint ? 'debug' : 'info',
       { event: 'tool_call', tool: name, durationMs: Math.round(outcome.seconds * 1e6) / 1e3 },
-      extra.requestId,
+      extra,
     );
     const answer = outcome.answer;
     return {

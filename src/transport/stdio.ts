@@ -1,8 +1,8 @@
 import type { Readable, Writable } from 'node:stream';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
-import { unreadableMessage } from '../mcp/errors.js';
-import { createMcpServer, endSessionWaits, type McpDeps } from '../mcp/server.js';
+import type { Server } from '@modelcontextprotocol/server';
+import { serveStdio as serveBothRevisions } from '@modelcontextprotocol/server/stdio';
+import { createMcpServer, endSessionWaits, feedResourceUpdates, type McpDeps } from '../mcp/server.js';
+import { StdioLineTransport } from './stdio-lines.js';
 
 export interface StdioHandle {
   /** Closes the MCP session (idempotent). Does not close the board: the caller owns it. */
@@ -12,47 +12,63 @@ export interface StdioHandle {
 }
 
 /**
- * Serves MCP over stdin/stdout with the SDK's stdio transport (newline-delimited JSON-RPC). stdout carries only
- * protocol messages; logs go to stderr. The session is local, so it is bound to no agent.
+ * Serves MCP over stdin/stdout (newline-delimited JSON-RPC), both revisions: the SDK's `serveStdio` picks the
+ * revision from the connection's opening exchange (`initialize` → 2025-11-25 with a session; a request carrying the
+ * 2026-07-28 envelope, `server/discover` included, → 2026-07-28, where `subscriptions/listen` carries the resource
+ * updates) and pins one server object for the connection. stdout carries only protocol messages; logs go to stderr.
+ * The session is local, so it is bound to no agent.
  */
 export async function serveStdio(
   deps: McpDeps,
   io: { stdin: Readable; stdout: Writable } = { stdin: process.stdin, stdout: process.stdout },
 ): Promise<StdioHandle> {
   const { logger } = deps;
-  const server = createMcpServer(deps);
-  const transport = new StdioServerTransport(io.stdin, io.stdout);
+  const transport = new StdioLineTransport(io.stdin, io.stdout);
+  /** Every server the factory built (a discarded `server/discover` probe, then the pinned one). */
+  const servers = new Set<Server>();
+  const stopFeeds: Array<() => void> = [];
 
   let resolveClosed!: () => void;
   const closed = new Promise<void>((resolve) => {
     resolveClosed = resolve;
   });
-  server.onclose = () => {
+
+  const sdk = serveBothRevisions(
+    ({ era }) => {
+      const server = createMcpServer(deps);
+      servers.add(server);
+      // On 2026-07-28 the SDK's listen router sends on each open subscription the updates it asked for.
+      if (era === 'modern') stopFeeds.push(feedResourceUpdates(server, deps));
+      return server;
+    },
+    {
+      transport,
+      onerror: (err) => {
+        if (err.name === 'SyntaxError' || err.name === 'ZodError')
+          logger.warn({ err: err.message }, 'stdio: unreadable message');
+        else logger.warn({ err }, 'stdio transport error');
+      },
+    },
+  );
+  const sdkOnClose = transport.onclose;
+  transport.onclose = () => {
+    sdkOnClose?.();
+    for (const stop of stopFeeds) stop();
     io.stdin.off('end', onEnd);
     io.stdout.off('error', onStdoutError);
     logger.info('stdio session closed');
     resolveClosed();
   };
-  server.onerror = (err) => {
-    const fault = unreadableMessage(err);
-    if (fault) {
-      logger.warn({ err: fault.message }, 'stdio: unreadable message');
-      const reply = { jsonrpc: '2.0', error: fault } as unknown as JSONRPCMessage;
-      transport.send(reply).catch(() => undefined);
-      return;
-    }
-    logger.warn({ err }, 'stdio transport error');
-  };
 
-  const inflight = inflightTracker();
   let closing: Promise<void> | undefined;
   // A client may write its last requests and close stdin at once (`… | tinytask-mcp`): requests already read
   // get their answers before the session closes, within the shutdown timeout.
   const close = () =>
     (closing ??= (async () => {
-      endSessionWaits(server);
-      await inflight.drained(deps.config.shutdownTimeoutMs);
-      await server.close();
+      for (const server of servers) endSessionWaits(server);
+      await drained(transport, deps.config.shutdownTimeoutMs);
+      await sdk.close();
+      await transport.close();
     })());
   const onEnd = () => {
     logger.info('stdin ended; closing the stdio session once pending requests are answered');
@@ -65,9 +81,7 @@ export async function serveStdio(
   };
   io.stdin.once('end', onEnd);
   io.stdout.on('error', onStdoutError);
-
-  await server.connect(transport);
-  inflight.attach(transport);
+  if (io.stdin.readableEnded) onEnd();
   logger.info('serving MCP on stdio');
   return {
     close: async () => {
@@ -78,47 +92,16 @@ export async function serveStdio(
   };
 }
 
-/** Counts requests read from stdin and not yet answered, once attached to the connected transport. */
-function inflightTracker() {
-  const pending = new Set<RequestId>();
-  let onIdle: (() => void) | undefined;
-  const settle = (id: RequestId) => {
-    if (pending.delete(id) && pending.size === 0) onIdle?.();
-  };
-  return {
-    /** Wraps the callbacks the server installed on `connect`. */
-    attach(transport: StdioServerTransport) {
-      const receive = transport.onmessage;
-      transport.onmessage = (message: JSONRPCMessage) => {
-        if ('method' in message) {
-          if ('id' in message) pending.add(message.id);
-          // A cancelled request gets no answer.
-          else if (message.method === 'notifications/cancelled') {
-            const id = (message.params as { requestId?: RequestId } | undefined)?.requestId;
-            if (id !== undefined) settle(id);
-          }
-        }
-        receive?.(message);
-      };
-      const send = transport.send.bind(transport);
-      transport.send = async (message: JSONRPCMessage) => {
-        await send(message);
-        if (('result' in message || 'error' in message) && 'id' in message && message.id !== undefined) {
-          settle(message.id);
-        }
-      };
-    },
-    drained(timeoutMs: number): Promise<void> {
-      if (pending.size === 0) return Promise.resolve();
-      return new Promise<void>((resolve) => {
-        const timer = setTimeout(done, timeoutMs);
-        function done() {
-          clearTimeout(timer);
-          onIdle = undefined;
-          resolve();
-        }
-        onIdle = done;
-      });
-    },
-  };
+/** Resolves once every request read has been answered, or after `timeoutMs`. */
+function drained(transport: StdioLineTransport, timeoutMs: number): Promise<void> {
+  if (transport.pending.size === 0) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(done, timeoutMs);
+    function done() {
+      clearTimeout(timer);
+      transport.onidle = undefined;
+      resolve();
+    }
+    transport.onidle = done;
+  });
 }

@@ -5,6 +5,7 @@ import type { McpDeps, McpSessionContext } from '../../mcp/types.js';
 import { parseToolsetList } from '../../tools/toolsets.js';
 import { type HttpContext, sendJsonRpcError } from './adapter.js';
 import { sessionContextOf, type Credential } from './security.js';
+import type { ModernHttp } from './modern.js';
 import type { SessionRegistry } from './sessions.js';
 
 /** What the HTTP route handlers share for the life of one server. */
@@ -13,6 +14,8 @@ export interface HttpEnv {
   config: Config;
   logger: Logger;
   sessions: SessionRegistry;
+  /** MCP 2026-07-28 (no sessions: every request stands alone). */
+  modern: ModernHttp;
   /** True once shutdown began: readiness fails and no new session is created. */
   shuttingDown(): boolean;
 }

@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import {
-  type JSONRPCMessage,
-  JSONRPCMessageSchema,
-  type MessageExtraInfo,
-} from '@modelcontextprotocol/sdk/types.js';
+import { JSONRPCMessageSchema } from '@modelcontextprotocol/core';
+import type { AuthInfo, JSONRPCMessage, MessageExtraInfo, Transport } from '@modelcontextprotocol/server';
 import { createMcpServer } from '../../mcp/server.js';
 import {
   type BodyResult,
@@ -202,12 +197,7 @@ export async function postSseMessage(
   session.lastActive = Date.now();
   if ('method' in parsed.data && 'id' in parsed.data && parsed.data.method !== 'initialize')
     session.used = true;
-  const headers: Record<string, string> = {};
-  for (const [k, v] of ctx.headers) headers[k] = v;
   const authInfo = authInfoOf(credential);
-  (session.transport as UwsSseServerTransport).receive(parsed.data, {
-    requestInfo: { headers },
-    ...(authInfo ? { authInfo } : {}),
-  });
+  (session.transport as UwsSseServerTransport).receive(parsed.data, authInfo ? { authInfo } : {});
   send(ctx, 202, [['Content-Type', 'text/plain; charset=utf-8']], 'Accepted');
 }

@@ -11,6 +11,7 @@ import {
   sendJsonRpcError,
 } from './adapter.js';
 import type { HttpEnv } from './env.js';
+import { ModernHttp } from './modern.js';
 import { HealthChecker, handleHealth, handleLiveness, handleReady } from './health.js';
 import { openSseSession, postSseMessage } from './legacy-sse.js';
 import { RuntimeMetrics } from './metrics.js';
@@ -95,7 +96,8 @@ export async function startHttpServer(deps: McpDeps, opts: HttpServerOptions = {
     logger,
   });
   let shuttingDown = false;
-  const env: HttpEnv = { deps, config, logger, sessions, shuttingDown: () => shuttingDown };
+  const modern = new ModernHttp(deps);
+  const env: HttpEnv = { deps, config, logger, sessions, modern, shuttingDown: () => shuttingDown };
   const checker = new HealthChecker(board);
   const inflight = new Set<Promise<void>>();
   const runtime = new RuntimeMetrics(board, metrics, sessions, logger, () => inflight.size);
@@ -393,6 +395,7 @@ export async function startHttpServer(deps: McpDeps, opts: HttpServerOptions = {
       }
       boardSocket?.close();
       await sessions.closeAll('shutdown');
+      await modern.close();
       await Promise.race([Promise.allSettled([...streams, ...inflight]), delay(1000)]);
       runtime.close();
       // This may run in a microtask inside a uWS callback, before uWS flushes that callback's corked writes:

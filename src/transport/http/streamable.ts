@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import { JSONRPCMessageSchema } from '@modelcontextprotocol/core';
 import {
+  type AuthInfo,
   isInitializeRequest,
+  isLegacyRequest,
   type JSONRPCMessage,
-  JSONRPCMessageSchema,
   type MessageExtraInfo,
   type RequestId,
   SUPPORTED_PROTOCOL_VERSIONS,
-} from '@modelcontextprotocol/sdk/types.js';
+} from '@modelcontextprotocol/server';
 import { createMcpServer, type McpSessionContext } from '../../mcp/server.js';
 import {
   type BodyResult,
@@ -96,12 +97,12 @@ function authInfoOf(credential: Credential | undefined): AuthInfo | undefined {
  * A web `Request` for the SDK transport, from data already copied out of uWS. POST bodies are not attached: they
  * were read and parsed here and go to the transport as `parsedBody`.
  */
-function webRequest(ctx: HttpContext, accept: string): Request {
+function webRequest(ctx: HttpContext, accept: string, signal?: AbortSignal): Request {
   const headers = new Headers();
   for (const [k, v] of ctx.headers) if (k !== 'accept' && k !== 'content-length') headers.append(k, v);
   headers.set('accept', accept);
   const url = `http://localhost${ctx.path}${ctx.query ? `?${ctx.query}` : ''}`;
-  return new Request(url, { method: ctx.method, headers });
+  return new Request(url, { method: ctx.method, headers, ...(signal ? { signal } : {}) });
 }
 
 /** Ids of the requests (not notifications or responses) in a POSTed message or batch. */
@@ -257,6 +258,22 @@ export async function handleMcp(
   const sdkAccept = ctx.method === 'POST' ? 'application/json, text/event-stream' : 'text/event-stream';
   const delivery = deliveryFor(accept);
 
+  // Sessions are 2025-11-25 only: a request with no session id may be 2026-07-28, as the SDK decides.
+  if (ctx.method === 'POST' && ctx.header('mcp-session-id') === undefined) {
+    // The SDK ends the exchange (a held call, a subscriptions/listen stream) when the client goes away.
+    const gone = new AbortController();
+    ctx.onAbort(() => gone.abort());
+    const request = webRequest(
+      ctx,
+      ctx.header('accept') ?? 'application/json, text/event-stream',
+      gone.signal,
+    );
+    if (!(await isLegacyRequest(request, parsed, { maxRequestBodySize: env.config.maxBodyBytes }))) {
+      await handleModern(ctx, env, credential, request, parsed);
+      return;
+    }
+  }
+
   if (env.config.stateless) {
     await handleStateless(ctx, env, credential, parsed, delivery);
     return;
@@ -298,6 +315,20 @@ export async function handleMcp(
   const context = sessionFor(ctx, env, credential);
   if (!context || !admitNewSession(ctx, env)) return;
   await initializeSession(ctx, env, credential, context, webRequest(ctx, sdkAccept), parsed, delivery);
+}
+
+/** One MCP 2026-07-28 request: the SDK's strict modern handler answers it (see modern.ts). */
+async function handleModern(
+  ctx: HttpContext,
+  env: HttpEnv,
+  credential: Credential | undefined,
+  request: Request,
+  parsed: unknown,
+): Promise<void> {
+  const context = sessionFor(ctx, env, credential);
+  if (!context) return;
+  const response = await env.modern.fetch(request, parsed, context, authInfoOf(credential));
+  await sendWebResponse(ctx, response);
 }
 
 async function initializeSession(
@@ -390,17 +421,6 @@ function directRequest(ctx: HttpContext, parsed: unknown): DirectRequest | undef
   return checked.success ? (checked.data as DirectRequest) : undefined;
 }
 
-/** `requestInfo` as `handleRequest` builds it from the web `Request` webRequest() would have made. */
-function requestInfoOf(ctx: HttpContext, sdkAccept: string): MessageExtraInfo['requestInfo'] {
-  const headers: Record<string, string> = {};
-  for (const [k, v] of ctx.headers) {
-    if (k === 'accept' || k === 'content-length') continue;
-    headers[k] = headers[k] === undefined ? v : `${headers[k]}, ${v}`;
-  }
-  headers.accept = sdkAccept;
-  return { headers, url: new URL(`http://localhost${ctx.path}${ctx.query ? `?${ctx.query}` : ''}`) };
-}
-
 function sseEvent(message: JSONRPCMessage): string {
   return `event: message\ndata: ${JSON.stringify(message)}\n\n`;
 }
@@ -481,11 +501,7 @@ function dispatchDirect(
       resolve();
       return;
     }
-    const detach = transport.dispatch(
-      message,
-      { authInfo: authInfoOf(credential), requestInfo: requestInfoOf(ctx, sdkAccept) },
-      sink,
-    );
+    const detach = transport.dispatch(message, { authInfo: authInfoOf(credential) }, sink);
     ctx.onAbort(() => {
       detach();
       resolve();
