@@ -75,7 +75,7 @@ const flags = defineFlags({
   serverEnv: {
     type: 'string',
     default: undefined,
-    help: 'Extra settings of the started server, e.g. TINYTASK_THREAD_YOUNG_GENERATION_MB=16,TINYTASK_READ_THREADS=2',
+    help: 'Extra settings of the started server, e.g. TINYTASK_THREAD_YOUNG_GEN_MB=16,TINYTASK_READ_THREADS=2',
   },
   verify: { type: 'boolean', default: true, help: 'Verify the board after the run (--no-verify to skip)' },
   json: { type: 'boolean', default: false, help: 'Print the full result as JSON on stdout' },
