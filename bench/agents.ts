@@ -19,6 +19,17 @@ import {
 } from './lib/cli.js';
 import { agentsMarkdown, headline } from './lib/report.js';
 import { runAgents } from './agents/run.js';
+import { PRODUCT_NODE_ARGS } from './lib/server.js';
+
+function parseEnvList(list: string | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of (list ?? '').split(',').filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new Error(`--server-env takes NAME=value pairs separated by commas, not '${pair}'`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}
 
 const flags = defineFlags({
   agents: {
@@ -51,6 +62,21 @@ const flags = defineFlags({
     help: 'Server to start: real (dist/cli.js) or inline (all DB work on the main thread)',
   },
   readThreads: { type: 'number', default: 1, help: 'TINYTASK_READ_THREADS of the started server' },
+  serverEntry: {
+    type: 'string',
+    default: undefined,
+    help: "Start another build's cli.js (an old commit checked out beside) to compare in one run",
+  },
+  nodeArgs: {
+    type: 'string',
+    default: undefined,
+    help: `Node flags of the started server, space-separated ('' for none; default: ${PRODUCT_NODE_ARGS.join(' ')})`,
+  },
+  serverEnv: {
+    type: 'string',
+    default: undefined,
+    help: 'Extra settings of the started server, e.g. TINYTASK_THREAD_YOUNG_GEN_MB=16,TINYTASK_READ_THREADS=2',
+  },
   verify: { type: 'boolean', default: true, help: 'Verify the board after the run (--no-verify to skip)' },
   json: { type: 'boolean', default: false, help: 'Print the full result as JSON on stdout' },
   ...PIN_FLAGS,
@@ -77,7 +103,14 @@ cliMain(
       url: f.url,
       headers: f.token ? { Authorization: `Bearer ${f.token}` } : {},
       serverPid: f.serverPid,
-      server: { variant: f.variant, cpus: pin.serverCpus, readThreads: f.readThreads },
+      server: {
+        variant: f.variant,
+        cpus: pin.serverCpus,
+        readThreads: f.readThreads,
+        entry: f.serverEntry,
+        nodeArgs: f.nodeArgs === undefined ? undefined : f.nodeArgs.split(' ').filter(Boolean),
+        env: parseEnvList(f.serverEnv),
+      },
       verify: f.verify,
       onProgress: progressPrinter(`[${f.agents} agents]`),
     });

@@ -99,6 +99,11 @@ export const SETTINGS = {
     default: '',
     doc: 'Worker threads serving reads, each with its own read-only connection. Default: available CPUs minus one, between 1 and 4.',
   },
+  TINYTASK_THREAD_YOUNG_GEN_MB: {
+    schema: int('TINYTASK_THREAD_YOUNG_GEN_MB', 1, 1024),
+    default: '3',
+    doc: 'Young-generation size (MB) of the writer and each reader thread (`resourceLimits.maxYoungGenerationSizeMb`). V8 sizes it for throughput (up to 48 MB a thread) while these threads allocate little that lives: 3 MB keeps their garbage small at no measured cost (docs/performance.md, memory). The main thread takes `node --max-semi-space-size` instead (set by `npm start`, the `tinytask-mcp` bin and the image).',
+  },
   TINYTASK_WRITE_QUEUE_LIMIT: {
     schema: int('TINYTASK_WRITE_QUEUE_LIMIT', 1, 1_000_000),
     default: '10000',
@@ -226,6 +231,8 @@ export interface Config {
   enableHistory: boolean;
   logLevel: LogLevel;
   readThreads: number;
+  /** resourceLimits.maxYoungGenerationSizeMb of the writer and reader threads. */
+  threadYoungGenerationMb: number;
   writeQueueLimit: number;
   writeBatchMax: number;
   /** Default lease length in seconds; 0: leases off. */
@@ -307,6 +314,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     enableHistory: values.TINYTASK_ENABLE_HISTORY as boolean,
     logLevel: values.TINYTASK_LOG_LEVEL as LogLevel,
     readThreads: (values.TINYTASK_READ_THREADS as number | undefined) ?? defaultReadThreads(),
+    threadYoungGenerationMb: values.TINYTASK_THREAD_YOUNG_GEN_MB as number,
     writeQueueLimit: values.TINYTASK_WRITE_QUEUE_LIMIT as number,
     writeBatchMax: values.TINYTASK_WRITE_BATCH_MAX as number,
     leaseSeconds: values.TINYTASK_LEASE_SECONDS as number,

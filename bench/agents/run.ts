@@ -2,12 +2,18 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Histogram, type LatencySummary } from '../lib/histogram.js';
+import { Histogram, type HistogramJSON, type LatencySummary } from '../lib/histogram.js';
 import { machineInfo, type MachineInfo } from '../lib/machine.js';
 import { HttpConnection } from '../lib/http-client.js';
 import { McpHttpSession } from '../lib/mcp-session.js';
-import { counterWindow, readServerCounters, type ServerCounterWindow } from '../lib/server-metrics.js';
-import { allowedCpus, ProcSampler, type ProcWindow } from '../lib/proc.js';
+import { readdirSync, statSync } from 'node:fs';
+import {
+  counterWindow,
+  readServerCounters,
+  readServerGauges,
+  type ServerCounterWindow,
+} from '../lib/server-metrics.js';
+import { allowedCpus, ProcSampler, readProc, type ProcWindow } from '../lib/proc.js';
 import { startServer, type RunningServer, type ServerOptions } from '../lib/server.js';
 import { verifyBoard, type Verification } from './verify.js';
 import type { FromWorker, ToWorker } from './worker.js';
@@ -35,6 +41,24 @@ export interface AgentsRunOptions {
   timeoutMs?: number;
   label?: string;
   onProgress?: (p: Progress) => void;
+  /** Every `everyS` seconds from the start of the load: the server's resources and the interval's latency. */
+  sample?: { everyS: number; onSample: (s: RunSample) => void };
+}
+
+/** One periodic sample of a long run (bench:soak). */
+export interface RunSample {
+  elapsedS: number;
+  phase: Progress['phase'];
+  rssBytes: number | undefined;
+  /** Open file descriptors of the server process. */
+  fds: number | undefined;
+  /** Size of the `-wal` file beside the database (started servers only). */
+  walBytes: number | undefined;
+  sessions: number | undefined;
+  tasks: number | undefined;
+  calls: number;
+  p99: number;
+  p50: number;
 }
 
 export interface Progress {
@@ -183,6 +207,29 @@ class ApiMetricsPoller {
   }
 }
 
+/** Asks a generator for the latencies since its last answer (undefined if it does not answer in 5 s). */
+function requestInterval(child: ChildProcess): Promise<HistogramJSON | undefined> {
+  const answer = once(child, 'interval').then((m) => m.histogram);
+  child.send({ type: 'interval' } satisfies ToWorker);
+  return Promise.race([answer, sleep(5_000).then(() => undefined)]);
+}
+
+function countFds(pid: number): number | undefined {
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length;
+  } catch {
+    return undefined;
+  }
+}
+
+function fileSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function defaultWorkers(agents: number): number {
@@ -225,6 +272,7 @@ export async function runAgents(opts: AgentsRunOptions): Promise<AgentsRunResult
   const sampler = serverPid ? new ProcSampler(serverPid) : undefined;
   const progressCalls = new Array<number>(nWorkers).fill(0);
   let progressTimer: NodeJS.Timeout | undefined;
+  let sampleTimer: NodeJS.Timeout | undefined;
 
   try {
     progress({
@@ -283,6 +331,35 @@ export async function runAgents(opts: AgentsRunOptions): Promise<AgentsRunResult
       });
     }, 1000);
 
+    if (opts.sample) {
+      const { everyS, onSample } = opts.sample;
+      const pid = serverPid;
+      const walPath = server ? `${server.dbPath}-wal` : undefined;
+      const target = url;
+      const startedAt = performance.now();
+      sampleTimer = setInterval(() => {
+        void (async () => {
+          const hists = await Promise.all(children.map((c) => requestInterval(c)));
+          const h = new Histogram();
+          for (const j of hists) if (j) h.merge(Histogram.fromJSON(j));
+          const proc = pid ? readProc(pid) : undefined;
+          const gauges = await readServerGauges(target, opts.headers ?? {});
+          onSample({
+            elapsedS: (performance.now() - startedAt) / 1000,
+            phase,
+            rssBytes: proc?.rssBytes,
+            fds: pid ? countFds(pid) : undefined,
+            walBytes: walPath ? fileSize(walPath) : undefined,
+            sessions: gauges?.sessions,
+            tasks: gauges?.tasks,
+            calls: h.count,
+            p99: h.percentile(99),
+            p50: h.percentile(50),
+          });
+        })().catch(() => undefined);
+      }, everyS * 1000);
+    }
+
     await sleep(opts.warmupS * 1000);
     phase = 'measuring';
     const cpuStart = process.cpuUsage();
@@ -290,6 +367,8 @@ export async function runAgents(opts: AgentsRunOptions): Promise<AgentsRunResult
     const mark = sampler?.mark();
     for (const c of children) c.send({ type: 'window-start' } satisfies ToWorker);
     await sleep(opts.durationS * 1000);
+    if (sampleTimer) clearInterval(sampleTimer);
+    sampleTimer = undefined;
     for (const c of children) c.send({ type: 'window-end' } satisfies ToWorker);
     const serverWindow = sampler?.window(mark);
     const reportedRssMb = await remote?.stop();
@@ -447,6 +526,7 @@ export async function runAgents(opts: AgentsRunOptions): Promise<AgentsRunResult
     };
   } finally {
     if (progressTimer) clearInterval(progressTimer);
+    if (sampleTimer) clearInterval(sampleTimer);
     sampler?.stop();
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill();
     if (server) await server.stop().catch(() => undefined);

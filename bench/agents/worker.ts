@@ -2,18 +2,21 @@
  * One load-generator process (forked by bench/agents/run.ts). It drives its share of the agents and answers the
  * parent's commands; the parent owns the clock so every process measures the same window.
  */
+import type { HistogramJSON } from '../lib/histogram.js';
 import { AgentGroup, type AgentsJob, type GroupResult } from './workflow.js';
 
 export type ToWorker =
   | { type: 'job'; job: AgentsJob; thinkMs: number }
   | { type: 'start' }
   | { type: 'window-start' }
-  | { type: 'window-end' };
+  | { type: 'window-end' }
+  | { type: 'interval' };
 
 export type FromWorker =
   | { type: 'ready'; initFailures: number }
   | { type: 'progress'; calls: number }
   | { type: 'result'; result: GroupResult }
+  | { type: 'interval'; histogram: HistogramJSON }
   | { type: 'fatal'; message: string };
 
 let group: AgentGroup | undefined;
@@ -42,6 +45,9 @@ async function handle(msg: ToWorker): Promise<void> {
     case 'start':
       group?.run();
       progressTimer = setInterval(() => send({ type: 'progress', calls: group?.progressCalls ?? 0 }), 500);
+      break;
+    case 'interval':
+      if (group) send({ type: 'interval', histogram: group.takeInterval() });
       break;
     case 'window-start':
       group?.startWindow();

@@ -85,6 +85,8 @@ export class AgentGroup {
   private windowMs = 0;
   /** Calls that ended so far (window or not), for progress reports. */
   progressCalls = 0;
+  /** Latencies since the last `takeInterval()` (window or not), for the soak's samples. */
+  private interval = new Histogram();
 
   constructor(
     private readonly job: AgentsJob,
@@ -191,6 +193,13 @@ export class AgentGroup {
     };
   }
 
+  /** The latencies recorded since the previous call (the soak samples p99 this way every 10 s). */
+  takeInterval(): HistogramJSON {
+    const json = this.interval.toJSON();
+    this.interval.reset();
+    return json;
+  }
+
   private sample(message: string): void {
     if (this.errorSamples.length < 20) this.errorSamples.push(message);
   }
@@ -205,6 +214,7 @@ export class AgentGroup {
     const out = await session.callTool(tool, args);
     const ms = performance.now() - t0;
     this.progressCalls++;
+    this.interval.record(ms);
     if (this.measuring) {
       (this.hist.get(tool) as Histogram).record(ms);
       this.calls++;

@@ -56,3 +56,41 @@ export function counterWindow(
   if (!Number.isFinite(writes) || !Number.isFinite(batches)) return undefined;
   return { writes, batches, reads: to.reads - from.reads, meanBatchSize: batches > 0 ? writes / batches : 0 };
 }
+
+/** Sum of every series of a metric (all label sets). */
+function sum(text: string, name: string): number | undefined {
+  const re = new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.eE+-]+)$`, 'gm');
+  let total: number | undefined;
+  for (const m of text.matchAll(re)) total = (total ?? 0) + Number(m[1]);
+  return total;
+}
+
+export interface ServerGauges {
+  /** Open MCP sessions, every transport. */
+  sessions: number | undefined;
+  /** Tasks on the board, archived ones included. */
+  tasks: number | undefined;
+}
+
+/** The server's session and task gauges from /metrics (undefined when it does not answer). */
+export async function readServerGauges(
+  mcpUrl: string,
+  headers: Record<string, string>,
+): Promise<ServerGauges | undefined> {
+  const u = new URL(mcpUrl);
+  const conn = new HttpConnection(u.hostname, Number(u.port || 80), 5_000);
+  try {
+    const res = await conn.request('GET', '/metrics', headers);
+    if (res.status !== 200) return undefined;
+    const live = sum(res.body, 'tinytask_tasks');
+    const archived = sum(res.body, 'tinytask_tasks_archived');
+    return {
+      sessions: sum(res.body, 'tinytask_sessions_open'),
+      tasks: live === undefined ? undefined : live + (archived ?? 0),
+    };
+  } catch {
+    return undefined;
+  } finally {
+    conn.close();
+  }
+}

@@ -21,8 +21,17 @@ export const VARIANT_ENTRIES: Record<ServerVariant, string> = {
   floor: path.join(REPO_DIR, 'bench', 'servers', 'floor-server.mjs'),
 };
 
+/**
+ * Node flags the product runs with (`npm start` and the image's CMD): the main thread's young generation is
+ * kept small (docs/configuration.md, memory). The real variant is started with them unless `nodeArgs` says
+ * otherwise.
+ */
+export const PRODUCT_NODE_ARGS = ['--max-semi-space-size=1'];
+
 export interface ServerOptions {
   variant?: ServerVariant;
+  /** Another build's entry (e.g. an old commit's dist/cli.js checked out beside) instead of the variant's. */
+  entry?: string | undefined;
   /** CPU list for taskset (e.g. "0"); undefined leaves the process unpinned. */
   cpus?: string | undefined;
   readThreads?: number | undefined;
@@ -76,7 +85,7 @@ function findPort(line: string): { port?: number; native?: boolean } {
 
 export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
   const variant = opts.variant ?? 'real';
-  const entry = VARIANT_ENTRIES[variant];
+  const entry = opts.entry ?? VARIANT_ENTRIES[variant];
   const dir = mkdtempSync(path.join(os.tmpdir(), 'tinytask-bench-'));
   const dbPath = path.join(dir, 'bench.db');
   const env: Record<string, string> = {};
@@ -94,7 +103,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   if (opts.readThreads !== undefined) env.TINYTASK_READ_THREADS = String(opts.readThreads);
   Object.assign(env, opts.env ?? {});
 
-  const nodeArgs = [...(opts.nodeArgs ?? []), entry];
+  const nodeArgs = [...(opts.nodeArgs ?? (variant === 'real' ? PRODUCT_NODE_ARGS : [])), entry];
   const bin = opts.cpus !== undefined ? taskset() : null;
   const child: ChildProcess = bin
     ? spawn(bin, ['-c', opts.cpus as string, process.execPath, ...nodeArgs], {

@@ -171,6 +171,7 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
     traceSql: config.logLevel === 'trace',
     allowFaultInjection: opts.allowFaultInjection === true,
     queueLimit: config.writeQueueLimit,
+    youngGenerationMb: config.threadYoungGenerationMb,
     idempotencyTtlSeconds: config.idempotencyTtlSeconds,
     leaseSeconds: config.leaseSeconds,
     maxAttempts: config.maxAttempts,
@@ -191,7 +192,7 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
     const readerOptions = { dbPath: config.dbPath, traceSql: config.logLevel === 'trace' };
     started = opts.inline
       ? new InlineReaders(readerOptions)
-      : new ReaderPool(readerOptions, config.readThreads);
+      : new ReaderPool(readerOptions, config.readThreads, config.threadYoungGenerationMb);
     // Every reader thread has opened its connection and answered before the board is handed out: the first
     // health probe or read after start-up never waits for a thread that is still loading.
     await startupStep(

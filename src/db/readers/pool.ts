@@ -9,7 +9,7 @@ import type {
   ReadQueryName,
   ReadTask,
 } from '../protocol.js';
-import { workerExecArgv, workerModule } from '../worker-url.js';
+import { threadResourceLimits, workerExecArgv, workerModule } from '../worker-url.js';
 import { createReadQueries, type ReadQueryRunner } from './queries.js';
 
 /** What the board needs from its readers, pooled or inline. */
@@ -49,12 +49,15 @@ export class ReaderPool implements Readers {
   constructor(
     options: ReaderOptions,
     readonly threads: number,
+    /** resourceLimits.maxYoungGenerationSizeMb of each thread (undefined: V8's default). */
+    youngGenerationMb?: number,
   ) {
     const mod = workerModule('./worker', import.meta.url);
     this.pool = new Piscina<ReadTask, ReadOutcome | ReadOutcome[]>({
       filename: mod.url.href,
       execArgv: workerExecArgv(),
       workerData: options,
+      resourceLimits: threadResourceLimits(youngGenerationMb),
       minThreads: threads,
       maxThreads: threads,
       idleTimeout: Number.MAX_SAFE_INTEGER,

@@ -11,7 +11,7 @@ import type {
   WriterRequest,
   WriterResponse,
 } from '../protocol.js';
-import { workerExecArgv, workerModule, type WorkerModule } from '../worker-url.js';
+import { threadResourceLimits, workerExecArgv, workerModule, type WorkerModule } from '../worker-url.js';
 import { DataVersionWatch } from './data-version.js';
 import { createWriterCore, type AnsweredReply } from './core.js';
 import { CheckpointPolicy, type GroupCommitter } from './group-commit.js';
@@ -61,6 +61,8 @@ export interface Writer {
 export interface WriterClientOptions extends WriterOptions {
   /** Writes sent and not yet answered, at most; past it a write fails at once with OVERLOADED. */
   queueLimit: number;
+  /** resourceLimits.maxYoungGenerationSizeMb of the thread (undefined: V8's default). */
+  youngGenerationMb?: number | undefined;
 }
 
 interface Pending {
@@ -112,8 +114,12 @@ export class WriterClient implements Writer {
 
   private spawn(): Promise<number> {
     this.state = 'starting';
-    const { queueLimit: _limit, ...workerData } = this.options;
-    const worker = new Worker(this.module.url, { workerData, execArgv: workerExecArgv() });
+    const { queueLimit: _limit, youngGenerationMb, ...workerData } = this.options;
+    const worker = new Worker(this.module.url, {
+      workerData,
+      execArgv: workerExecArgv(),
+      resourceLimits: threadResourceLimits(youngGenerationMb),
+    });
     this.worker = worker;
     return new Promise<number>((resolve, reject) => {
       let ready = false;
