@@ -26,5 +26,6 @@ for pair in postgres:postgres:15-bookworm haproxy:haproxy:2.6-bookworm; do
     tail -n 30 "$LOGS/$dir.log" >&2
     exit 1
   }
-  echo "stand-in: built $tag ($("$DOCKER" run --rm --entrypoint sh "$tag" -c "${dir} --version 2>/dev/null || ${dir} -v" | head -n 1))"
+  version=$("$DOCKER" run --rm --entrypoint sh "$tag" -c "${dir} --version 2>/dev/null || ${dir} -v")
+  echo "stand-in: built $tag (${version%%$'\n'*})"
 done
