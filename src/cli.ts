@@ -63,6 +63,12 @@ async function cli(argv: string[]): Promise<number> {
   }
   if (command === 'backup' && rest.length === 1) {
     const config = loadConfig(process.env);
+    if (config.databaseUrl) {
+      process.stderr.write(
+        'tinytask-mcp: the board lives in PostgreSQL (TINYTASK_DATABASE_URL): back it up with pg_dump.\n',
+      );
+      return 2;
+    }
     const { backupDatabase } = await import('./db/backup.js');
     const dest = rest[0]!;
     await backupDatabase(config.dbPath, dest);

@@ -211,6 +211,21 @@ export const SETTINGS = {
     default: '100',
     doc: 'Items per page of the MCP list methods (`tools/list`, `resources/list`, `resources/templates/list`, `prompts/list`).',
   },
+  TINYTASK_DATABASE_URL: {
+    schema: z
+      .string()
+      .trim()
+      .refine((v) => /^postgres(ql)?:\/\/./.test(v), {
+        message: 'TINYTASK_DATABASE_URL must be a postgres:// or postgresql:// connection URL',
+      }),
+    default: '',
+    doc: 'PostgreSQL (14 or newer) connection URL, e.g. `postgres://tinytask:secret@db:5432/tinytask`. When set, the board lives in that database instead of the SQLite file (`TINYTASK_DB_PATH` is ignored) and several servers ("fronts") may share it. Unset: SQLite.',
+  },
+  TINYTASK_DATABASE_POOL_SIZE: {
+    schema: int('TINYTASK_DATABASE_POOL_SIZE', 1, 64),
+    default: '3',
+    doc: 'PostgreSQL only: read connections of this front, each served by its own reader thread (`TINYTASK_READ_THREADS` applies to SQLite). Every front also holds one writer connection and one `LISTEN` connection.',
+  },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -249,6 +264,10 @@ export interface Config {
   idempotencyTtlSeconds: number;
   maxWaiters: number;
   waitWatchMs: number;
+  /** PostgreSQL connection URL; undefined: the SQLite file at dbPath. */
+  databaseUrl: string | undefined;
+  /** PostgreSQL read connections (and reader threads) per front. */
+  databasePoolSize: number;
   /** Warnings found while parsing (e.g. deprecated values), logged once the logger exists. */
   warnings: string[];
 }
@@ -328,6 +347,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idempotencyTtlSeconds: values.TINYTASK_IDEMPOTENCY_TTL as number,
     maxWaiters: values.TINYTASK_MAX_WAITERS as number,
     waitWatchMs: values.TINYTASK_WAIT_WATCH_MS as number,
+    databaseUrl: (values.TINYTASK_DATABASE_URL as string | undefined) || undefined,
+    databasePoolSize: values.TINYTASK_DATABASE_POOL_SIZE as number,
     warnings,
   };
 }

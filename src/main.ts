@@ -109,7 +109,8 @@ export async function startServer(
   // By now the writer has opened the database and every reader thread has answered (createBoard waits for both
   // before anything listens), so the first request after this line is served at once.
   const mcpUrl = http ? `${http.url}/mcp` : undefined;
-  const threads = `writer and ${config.readThreads} reader thread${config.readThreads === 1 ? '' : 's'} ready`;
+  const readers = config.databaseUrl ? config.databasePoolSize : config.readThreads;
+  const threads = `writer and ${readers} reader thread${readers === 1 ? '' : 's'} ready${config.databaseUrl ? ', PostgreSQL' : ''}`;
   logger.info(
     {
       mode: config.mode,
@@ -117,8 +118,8 @@ export async function startServer(
         ? { address: http.url, mcpUrl, port: http.port, uws: http.native ? 'native' : 'fallback' }
         : {}),
       ...(config.stdio ? { stdio: true } : {}),
-      dbPath: config.dbPath,
-      readThreads: config.readThreads,
+      ...(config.databaseUrl ? { database: 'postgres' } : { dbPath: config.dbPath }),
+      readThreads: readers,
       threadsReady: true,
       sse: config.enableSse,
       stateless: config.stateless,

@@ -17,6 +17,8 @@ import type {
 import { InlineReaders, ReaderPool, type Readers } from '../db/readers/pool.js';
 import { InlineWriter, WriterClient, type Writer } from '../db/writer/client.js';
 import { prepareDatabaseLocation } from '../db/location.js';
+import { ChangeFeed } from '../db/pg/change-feed.js';
+import { migratePostgres } from '../db/pg/migrate.js';
 import { startupStep } from '../startup.js';
 import { errors, TaskBoardError, toPlainError } from '../domain/errors.js';
 import {
@@ -155,7 +157,7 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
     },
     event(changes: ChangeSet, counts: Partial<CoordinationCounts>) {
       countCoordination(counts);
-      if (hasChanges(changes)) emitter.emit('change', changes);
+      committed(changes);
     },
     log(level: 'trace' | 'debug' | 'info' | 'warn' | 'error', msg: string, data?: Record<string, unknown>) {
       log[level](data ?? {}, msg);
@@ -164,8 +166,40 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
       emitter.emit('external');
     },
   };
+  // PostgreSQL: the board shares its database with other fronts; their commits arrive through the change feed.
+  const databaseUrl = config.databaseUrl;
+  const feed = databaseUrl
+    ? new ChangeFeed(databaseUrl, {
+        change: (changes) => {
+          if (hasChanges(changes)) emitter.emit('change', changes);
+        },
+        everything: () => emitter.emit('external'),
+        log: (level, msg, data) => log[level](data ?? {}, msg),
+      })
+    : null;
+  /** Changes this front committed: to its listeners, and to the other fronts. */
+  function committed(changes: ChangeSet): void {
+    if (!hasChanges(changes)) return;
+    emitter.emit('change', changes);
+    feed?.publish(changes);
+  }
+  const schemaVersionPg = databaseUrl
+    ? await startupStep(
+        'migrate the PostgreSQL database and listen for other fronts',
+        config.startupTimeoutMs,
+        (async () => {
+          const version = await migratePostgres(databaseUrl);
+          await feed?.start();
+          return version;
+        })(),
+        async () => {
+          await feed?.close();
+        },
+      )
+    : undefined;
   const writerOptions = {
     dbPath: config.dbPath,
+    ...(databaseUrl ? { databaseUrl, schemaVersion: schemaVersionPg } : {}),
     enableHistory: config.enableHistory,
     batchMax: config.writeBatchMax,
     traceSql: config.logLevel === 'trace',
@@ -176,7 +210,7 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
     maxAttempts: config.maxAttempts,
   };
   // Checked on this thread first: a path that cannot hold the database fails at once with a clear message.
-  prepareDatabaseLocation(config.dbPath);
+  if (!databaseUrl) prepareDatabaseLocation(config.dbPath);
   const writer: Writer = opts.inline
     ? new InlineWriter(writerOptions, writerEvents)
     : new WriterClient(writerOptions, writerEvents);
@@ -184,14 +218,21 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
     'open and migrate the database (writer thread)',
     config.startupTimeoutMs,
     writer.start(),
-    () => writer.close(),
+    async () => {
+      await writer.close();
+      await feed?.close();
+    },
   );
   let started: Readers | undefined;
   try {
-    const readerOptions = { dbPath: config.dbPath, traceSql: config.logLevel === 'trace' };
+    const readerOptions = {
+      dbPath: config.dbPath,
+      traceSql: config.logLevel === 'trace',
+      ...(databaseUrl ? { databaseUrl } : {}),
+    };
     started = opts.inline
       ? new InlineReaders(readerOptions)
-      : new ReaderPool(readerOptions, config.readThreads);
+      : new ReaderPool(readerOptions, databaseUrl ? config.databasePoolSize : config.readThreads);
     // Every reader thread has opened its connection and answered before the board is handed out: the first
     // health probe or read after start-up never waits for a thread that is still loading.
     await startupStep(
@@ -202,14 +243,15 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
   } catch (err) {
     await started?.close().catch(() => undefined);
     await writer.close();
+    await feed?.close();
     throw err;
   }
   const readers: Readers = started;
   log.info(
     {
-      dbPath: config.dbPath,
+      ...(databaseUrl ? { database: 'postgres', front: feed?.front } : { dbPath: config.dbPath }),
       schemaVersion,
-      readThreads: opts.inline ? 0 : config.readThreads,
+      readThreads: opts.inline ? 0 : databaseUrl ? config.databasePoolSize : config.readThreads,
       inline: opts.inline === true,
     },
     'task board open',
@@ -330,7 +372,7 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
         metrics?.idempotentReplays.inc({ tool: toolNameOf(type) });
       }
       countCoordination(answer.counts);
-      if (hasChanges(answer.changes)) emitter.emit('change', answer.changes);
+      committed(answer.changes);
       return answer.value as WriteCommands[K]['result'];
     } catch (err) {
       counters.writesFailed += 1;
@@ -437,13 +479,17 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
     async backup(path: string) {
       if (typeof path !== 'string' || path.trim() === '')
         throw errors.invalidArgument('path must be a non-empty file path.');
+      if (databaseUrl)
+        throw errors.featureDisabled(
+          'This board lives in PostgreSQL: back it up with pg_dump (see docs/deployment.md), not with a file copy.',
+        );
       await backupDatabase(config.dbPath, path);
     },
     crashWriter: () => writer.crash(),
     async setClock(move) {
       const answer = await writer.setClock(move);
       countCoordination(answer.counts);
-      if (hasChanges(answer.changes)) emitter.emit('change', answer.changes);
+      committed(answer.changes);
       return answer.value as number;
     },
     checkpoint: (mode) => writer.checkpoint(mode),
@@ -455,6 +501,7 @@ export async function createBoard(opts: CreateBoardOptions): Promise<CoreBoard> 
           .close()
           .catch((err: unknown) => log.warn({ error: (err as Error).message }, 'closing readers failed'));
         await writer.close();
+        await feed?.close();
         emitter.removeAllListeners();
         log.info('task board closed');
       })();

@@ -37,6 +37,14 @@ export function loadMigrations(dir: string = migrationsDir()): Migration[] {
   return migrations;
 }
 
+/** Start-up refuses a database migrated by a newer tinytask-mcp: this code cannot know what its schema means. */
+export function newerSchema(current: number, latest: number, setting: string): TaskBoardError {
+  return new TaskBoardError(
+    'INTERNAL',
+    `The database was written by a newer tinytask-mcp (schema version ${current}); this version understands schema versions up to ${latest}. Upgrade tinytask-mcp or point ${setting} at another database.`,
+  );
+}
+
 export function schemaVersion(db: Connection): number {
   return db.pragma('user_version', { simple: true }) as number;
 }
@@ -48,12 +56,7 @@ export function schemaVersion(db: Connection): number {
 export function migrate(db: Connection, migrations: Migration[] = loadMigrations()): number {
   const latest = migrations.at(-1)?.version ?? 0;
   const current = schemaVersion(db);
-  if (current > latest) {
-    throw new TaskBoardError(
-      'INTERNAL',
-      `The database was written by a newer tinytask-mcp (schema version ${current}); this version understands schema versions up to ${latest}. Upgrade tinytask-mcp or point TINYTASK_DB_PATH at another database.`,
-    );
-  }
+  if (current > latest) throw newerSchema(current, latest, 'TINYTASK_DB_PATH');
   if (current === latest) return current;
   // Migrations normalize stored agent names with the application's own rule (src/domain/schemas.ts).
   db.function('agent_key', { deterministic: true }, (name: unknown) =>

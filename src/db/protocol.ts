@@ -133,6 +133,10 @@ export interface CoordinationCounts {
 /** Options the writer thread starts with (its `workerData`). */
 export interface WriterOptions {
   dbPath: string;
+  /** PostgreSQL instead of the SQLite file (the main thread migrated it before the thread starts). */
+  databaseUrl?: string;
+  /** The schema version the main thread migrated PostgreSQL to (SQLite's writer migrates by itself). */
+  schemaVersion?: number;
   enableHistory: boolean;
   batchMax: number;
   /** Log SQL at trace level (forwarded to the main thread as `log` messages). */
@@ -256,6 +260,8 @@ export type ReadResult<K extends ReadQueryName> = ReadQueries[K]['result'];
 /** Options each reader thread gets from the pool (piscina `workerData`). */
 export interface ReaderOptions {
   dbPath: string;
+  /** PostgreSQL instead of the SQLite file. */
+  databaseUrl?: string;
   traceSql: boolean;
 }
 

@@ -35,7 +35,7 @@ export function readyScopeSql(scope: ReadyScope): string {
   if (agent && queue) return '(t.assigned_to = @agent OR (t.assigned_to IS NULL AND t.queue_name = @queue))';
   if (agent) return 't.assigned_to = @agent';
   if (queue) return 't.queue_name = @queue';
-  return '1';
+  return 'TRUE';
 }
 
 /** Position after the last task of a page, in claim order. */

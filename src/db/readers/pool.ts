@@ -1,6 +1,6 @@
 import { Piscina } from 'piscina';
 import { errors, TaskBoardError } from '../../domain/errors.js';
-import { openReaderConnection } from '../connection.js';
+import { dialectOf, openReaderDb } from '../open.js';
 import type {
   ReaderOptions,
   ReadOutcome,
@@ -142,8 +142,8 @@ export class InlineReaders implements Readers {
   readonly queueDepth = 0;
 
   constructor(options: ReaderOptions) {
-    this.db = openReaderConnection(options.dbPath);
-    this.runner = createReadQueries(this.db);
+    this.db = openReaderDb(options);
+    this.runner = createReadQueries(this.db, dialectOf(options));
   }
 
   /** Proves the connection reads; like the pool's warm-up it is not counted as a read. */

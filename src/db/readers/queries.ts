@@ -37,7 +37,7 @@ import {
   readyScopeSql,
 } from '../ready.js';
 import { toTask, type TaskRow } from '../rows.js';
-import { decodeSearchCursor, encodeSearchCursor, ftsQuery } from './search.js';
+import { decodeSearchCursor, encodeSearchCursor, ftsQuery, tsQuery } from './search.js';
 
 const ORDER = 'ORDER BY priority DESC, created_at ASC, id ASC';
 
@@ -85,13 +85,16 @@ function prefixEnd(prefix: string): string {
   return `${prefix}\u{10FFFF}`;
 }
 
+/** Which SQL dialect the connection speaks; only full-text search is written twice (FTS5, tsvector). */
+export type Dialect = 'sqlite' | 'postgres';
+
 /**
  * Every read as a function over one read-only connection. Statements are prepared once (list queries, whose
  * WHERE clause depends on the filters given, once per distinct clause). Multi-statement reads run in one
  * deferred transaction so they see one snapshot; nothing keeps a read transaction open between queries, so
  * each query sees every write committed before it started.
  */
-export function createReadQueries(db: Connection): ReadQueryRunner {
+export function createReadQueries(db: Connection, dialect: Dialect = 'sqlite'): ReadQueryRunner {
   const s = {
     task: db.prepare<[number], TaskRow>('SELECT * FROM tasks WHERE id = ?'),
     taskExists: db.prepare<[number], number>('SELECT 1 FROM tasks WHERE id = ?').pluck(),
@@ -158,8 +161,8 @@ export function createReadQueries(db: Connection): ReadQueryRunner {
     ),
     totals: db.prepare<[string], { total: number; archived: number; completed_today: number }>(
       `SELECT count(*) AS total,
-         coalesce(sum(archived_at IS NOT NULL), 0) AS archived,
-         coalesce(sum(status = 'complete' AND updated_at >= ?), 0) AS completed_today
+         coalesce(sum(CASE WHEN archived_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS archived,
+         coalesce(sum(CASE WHEN status = 'complete' AND updated_at >= ? THEN 1 ELSE 0 END), 0) AS completed_today
        FROM tasks`,
     ),
     ping: db.prepare<[], number>('SELECT 1').pluck(),
@@ -255,15 +258,26 @@ export function createReadQueries(db: Connection): ReadQueryRunner {
 
   /** Ranked full-text search (title weighs most, then description, then comments), filtered, paged by cursor. */
   function searchTasks(args: SearchTasksInput): SearchPage {
-    const match = ftsQuery(args.query);
+    const match = dialect === 'postgres' ? tsQuery(args.query) : ftsQuery(args.query);
     const offset = args.cursor === undefined ? 0 : decodeSearchCursor(args.cursor, args.query);
     const limit = args.limit ?? LIMITS.searchLimitDefault;
     const { where, params } = taskFilters(args);
-    const clause = ['task_search MATCH @match', ...where].join(' AND ');
+    const clause = [dialect === 'postgres' ? 's.document @@ q' : 'task_search MATCH @match', ...where].join(
+      ' AND ',
+    );
     let stmt = searchCache.get(clause);
     if (!stmt) {
       stmt = db.prepare(
-        `SELECT t.*, snippet(task_search, -1, '**', '**', '…', 12) AS snippet
+        dialect === 'postgres'
+          ? // Weights: title (A) counts most, then description (B), then comments (C), as bm25's 10/4/1 on SQLite.
+            `SELECT t.*, regexp_replace(ts_headline('simple', s.title || E'\\n' || s.body, q,
+               'StartSel=**, StopSel=**, MaxWords=12, MinWords=3, MaxFragments=1, FragmentDelimiter=…'),
+               '\\s+', ' ', 'g') AS snippet
+             FROM task_search s JOIN tasks t ON t.id = s.task_id, to_tsquery('simple', @match) q
+             WHERE ${clause}
+             ORDER BY ts_rank(s.document, q) DESC, t.id
+             LIMIT @limit OFFSET @offset`
+          : `SELECT t.*, snippet(task_search, -1, '**', '**', '…', 12) AS snippet
          FROM task_search JOIN tasks t ON t.id = task_search.rowid
          WHERE ${clause}
          ORDER BY bm25(task_search, 10.0, 4.0, 1.0), t.id

@@ -30,6 +30,21 @@ export function ftsQuery(query: string): string {
   return terms.join(' ');
 }
 
+/**
+ * The same reading of an agent's query as `ftsQuery`, as a PostgreSQL tsquery (`simple` configuration): every word
+ * must match, "a phrase" matches its words in a row, a word ending in `*` matches as a prefix.
+ */
+export function tsQuery(query: string): string {
+  const terms: string[] = [];
+  for (const term of ftsQuery(query).split(/(?<=["*]) (?=")/)) {
+    const prefix = term.endsWith('*');
+    const words = term.replace(/\*$/, '').slice(1, -1).split(' ');
+    const quoted = words.map((w) => `'${w}'`);
+    terms.push(words.length > 1 ? `(${quoted.join(' <-> ')})` : `${quoted[0]}${prefix ? ':*' : ''}`);
+  }
+  return terms.join(' & ');
+}
+
 /** The words of `text` as FTS5's unicode61 tokenizer sees them: runs of letters, digits and marks. */
 function tokens(text: string): string[] {
   return text.match(/[\p{L}\p{N}\p{M}_]+/gu) ?? [];

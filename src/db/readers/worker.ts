@@ -5,7 +5,7 @@
 import { threadId, workerData } from 'node:worker_threads';
 import { toPlainError } from '../../domain/errors.js';
 import { createLogger } from '../../logger.js';
-import { openReaderConnection } from '../connection.js';
+import { dialectOf, openReaderDb } from '../open.js';
 import type { ReaderOptions, ReadOutcome, ReadTask, WarmUp } from '../protocol.js';
 import { createReadQueries, type ReadQueryRunner } from './queries.js';
 
@@ -22,7 +22,7 @@ function trace(): ((sql: string) => void) | undefined {
 function warmUp(barrier: WarmUp): ReadOutcome {
   let outcome: ReadOutcome;
   try {
-    runner ??= createReadQueries(openReaderConnection(options.dbPath, trace()));
+    runner ??= createReadQueries(openReaderDb(options, trace()), dialectOf(options));
     const ping = runner.run({ op: 'ping', args: {} });
     outcome = ping.ok ? { ok: true, value: threadId } : ping;
   } catch (err) {
@@ -44,7 +44,7 @@ function warmUp(barrier: WarmUp): ReadOutcome {
 export default function read(task: ReadTask): ReadOutcome | ReadOutcome[] {
   if ('warmUp' in task) return warmUp(task.warmUp);
   try {
-    runner ??= createReadQueries(openReaderConnection(options.dbPath, trace()));
+    runner ??= createReadQueries(openReaderDb(options, trace()), dialectOf(options));
   } catch (err) {
     const error: ReadOutcome = { ok: false, error: toPlainError(err) };
     return 'batch' in task ? task.batch.map(() => error) : error;

@@ -1,8 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { errors, TaskBoardError } from '../../domain/errors.js';
 import type { ChangeSet } from '../../domain/types.js';
-import { openWriterConnection, optimize, type Connection } from '../connection.js';
-import { migrate } from '../migrate.js';
+import { optimize, type Connection } from '../connection.js';
+import { openWriterDb } from '../open.js';
 import type {
   BatchStats,
   CoordinationCounts,
@@ -372,24 +372,17 @@ export class InlineWriter implements Writer {
   ) {}
 
   async start(): Promise<number> {
-    const db = openWriterConnection(
-      this.options.dbPath,
+    const { db, schemaVersion: version } = openWriterDb(
+      this.options,
       this.options.traceSql ? (sql) => this.events.log('trace', 'sql', { sql, thread: 'main' }) : undefined,
     );
-    let version: number;
-    try {
-      version = migrate(db);
-      optimize(db, true);
-    } catch (err) {
-      db.close();
-      throw err;
-    }
     this.db = db;
-    this.foreignCommits = new DataVersionWatch(
-      db,
-      () => this.events.external?.(),
-      (err) => this.events.log('warn', 'data_version check failed', { error: (err as Error).message }),
-    );
+    if (!this.options.databaseUrl)
+      this.foreignCommits = new DataVersionWatch(
+        db,
+        () => this.events.external?.(),
+        (err) => this.events.log('warn', 'data_version check failed', { error: (err as Error).message }),
+      );
     const checkpoints = new CheckpointPolicy(db, { walPath: `${this.options.dbPath}-wal` });
     this.checkpoints = checkpoints;
     this.core = createWriterCore(db, this.options, {

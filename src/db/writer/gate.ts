@@ -74,8 +74,13 @@ export function createWriteGate(db: Connection, handlers: WriteHandlers, opts: G
        WHERE agent = ? AND key = ? AND expires_at > ?`,
     ),
     storeKey: db.prepare<[string, string, string, string, string, string, string]>(
-      `INSERT OR REPLACE INTO idempotency_keys (agent, key, command, fingerprint, result, created_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      // Replaces only an expired key. A live one can be there only when another front (PostgreSQL) committed the
+      // same key meanwhile: nothing is stored then, and the write is refused so that its retry replays.
+      `INSERT INTO idempotency_keys (agent, key, command, fingerprint, result, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (agent, key) DO UPDATE SET command = excluded.command, fingerprint = excluded.fingerprint,
+         result = excluded.result, created_at = excluded.created_at, expires_at = excluded.expires_at
+       WHERE idempotency_keys.expires_at <= excluded.created_at`,
     ),
     sweep: db.prepare<[string, number]>(
       `DELETE FROM idempotency_keys WHERE (agent, key) IN (
@@ -198,7 +203,7 @@ export function createWriteGate(db: Connection, handlers: WriteHandlers, opts: G
       if (caller && !caller.operator) checkAccess(command, caller);
       const outcome = handlers.execute(command);
       if (key !== undefined && fingerprint !== undefined && at !== undefined) {
-        s.storeKey.run(
+        const stored = s.storeKey.run(
           scope,
           key,
           command.type,
@@ -207,6 +212,10 @@ export function createWriteGate(db: Connection, handlers: WriteHandlers, opts: G
           new Date(at).toISOString(),
           new Date(at + ttlMs).toISOString(),
         );
+        if (stored.changes === 0)
+          throw errors.unavailable(
+            `Another server committed a write with idempotency_key ${JSON.stringify(key)} at the same moment; this one was not applied. Retry with the same key to get that write's answer.`,
+          );
       }
       return outcome;
     },

@@ -185,7 +185,9 @@ class ChangeTracker {
 export function createWriteHandlers(db: Connection, opts: WriteHandlerOptions): WriteHandlers {
   const deps = createDependencies(db);
   const s = {
-    task: db.prepare<[number], TaskRow>('SELECT * FROM tasks WHERE id = ?'),
+    // On PostgreSQL the writer locks every task it reads until its batch commits: another front's writer waits
+    // instead of overwriting a change it did not see.
+    task: db.prepare<[number], TaskRow>('SELECT * FROM tasks WHERE id = ? /* pg: FOR UPDATE */'),
     parentOf: db.prepare<[number], number | null>('SELECT parent_task_id FROM tasks WHERE id = ?').pluck(),
     insertTask: db.prepare(
       `INSERT INTO tasks (title, description, status, assigned_to, previous_assigned_to, created_by, priority, tags,
@@ -202,15 +204,17 @@ export function createWriteHandlers(db: Connection, opts: WriteHandlerOptions): 
       `SELECT status, count(*) AS n FROM tasks WHERE parent_task_id = ? AND archived_at IS NULL GROUP BY status`,
     ),
     claimMine: db.prepare<{ agent: string }, TaskRow>(
-      `SELECT t.* FROM tasks t WHERE ${READY_SQL} AND ${readyScopeSql({ agent_name: '' })} ${READY_ORDER} LIMIT 1`,
+      // PostgreSQL: a row another front is claiming right now is skipped, not waited for (exactly-once claims).
+      `SELECT t.* FROM tasks t WHERE ${READY_SQL} AND ${readyScopeSql({ agent_name: '' })} ${READY_ORDER} LIMIT 1
+       /* pg: FOR UPDATE OF t SKIP LOCKED */`,
     ),
     claimMineOrQueue: db.prepare<{ agent: string; queue: string }, TaskRow>(
       `SELECT t.* FROM tasks t WHERE ${READY_SQL} AND ${readyScopeSql({ agent_name: '', queue_name: '' })}
-       ${READY_ORDER} LIMIT 1`,
+       ${READY_ORDER} LIMIT 1 /* pg: FOR UPDATE OF t SKIP LOCKED */`,
     ),
     expiredLeases: db.prepare<[string, number], TaskRow>(
       `SELECT * FROM tasks WHERE lease_expires_at IS NOT NULL AND lease_expires_at <= ?
-       ORDER BY lease_expires_at LIMIT ?`,
+       ORDER BY lease_expires_at LIMIT ? /* pg: FOR UPDATE SKIP LOCKED */`,
     ),
     nextExpiry: db
       .prepare<[], string | null>(
@@ -220,7 +224,7 @@ export function createWriteHandlers(db: Connection, opts: WriteHandlerOptions): 
     /** The task and every descendant, deepest first (so they can be deleted leaves first). */
     subtree: db.prepare<[number], TaskRow & { depth: number }>(
       `WITH RECURSIVE sub(id, depth) AS (
-         SELECT ?, 0
+         SELECT CAST(? AS INTEGER), 0
          UNION ALL
          SELECT t.id, sub.depth + 1 FROM tasks t JOIN sub ON t.parent_task_id = sub.id
        )

@@ -4,8 +4,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { errors, toPlainError } from '../../domain/errors.js';
-import { openWriterConnection, optimize, type Connection } from '../connection.js';
-import { migrate } from '../migrate.js';
+import { optimize, type Connection } from '../connection.js';
+import { openWriterDb } from '../open.js';
 import type { WriterOptions, WriterRequest, WriterResponse } from '../protocol.js';
 import { DataVersionWatch } from './data-version.js';
 import { createWriterCore } from './core.js';
@@ -20,14 +20,12 @@ function start(): void {
   let db: Connection | undefined;
   let schemaVersion: number;
   try {
-    db = openWriterConnection(
-      options.dbPath,
+    ({ db, schemaVersion } = openWriterDb(
+      options,
       options.traceSql
         ? (sql) => post({ kind: 'log', level: 'trace', msg: 'sql', data: { sql, thread: 'writer' } })
         : undefined,
-    );
-    schemaVersion = migrate(db);
-    optimize(db, true);
+    ));
   } catch (err) {
     post({ kind: 'fatal', error: toPlainError(err) });
     db?.close();
@@ -36,17 +34,20 @@ function start(): void {
   }
   const conn = db;
   const checkpoints = new CheckpointPolicy(conn, { walPath: `${options.dbPath}-wal` });
-  const foreignCommits = new DataVersionWatch(
-    conn,
-    () => post({ kind: 'external' }),
-    (err) =>
-      post({
-        kind: 'log',
-        level: 'warn',
-        msg: 'data_version check failed',
-        data: { error: toPlainError(err).message },
-      }),
-  );
+  // Other processes' commits to the SQLite file; PostgreSQL fronts hear of each other through LISTEN/NOTIFY.
+  const foreignCommits = options.databaseUrl
+    ? null
+    : new DataVersionWatch(
+        conn,
+        () => post({ kind: 'external' }),
+        (err) =>
+          post({
+            kind: 'log',
+            level: 'warn',
+            msg: 'data_version check failed',
+            data: { error: toPlainError(err).message },
+          }),
+      );
   let closed = false;
 
   const core = createWriterCore(conn, options, {
@@ -106,7 +107,7 @@ function start(): void {
         committer.enqueue({ kind: 'write', id: req.id, command: req.command });
         return;
       case 'watch':
-        foreignCommits.set(req.intervalMs);
+        foreignCommits?.set(req.intervalMs);
         return;
       case 'clock':
       case 'crash':
@@ -142,7 +143,7 @@ function start(): void {
       case 'checkpoint':
         return checkpoints.run(req.mode);
       case 'shutdown':
-        foreignCommits.stop();
+        foreignCommits?.stop();
         core.stop();
         committer.drain();
         closed = true;

@@ -1,0 +1,53 @@
+/**
+ * PostgreSQL for the tests: TINYTASK_TEST_DATABASE_URL names a server and a role that may create databases
+ * (`.ci/run` starts one and sets it). Each board gets a database of its own, so test files run in parallel.
+ * Without the variable the PostgreSQL variants are skipped, and say why.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+export const PG_ADMIN_URL = process.env.TINYTASK_TEST_DATABASE_URL;
+export const PG_SKIP_REASON =
+  'PostgreSQL variants skipped: set TINYTASK_TEST_DATABASE_URL (a role with CREATEDB) to run them';
+
+if (!PG_ADMIN_URL && process.env.CI) {
+  throw new Error('CI runs the PostgreSQL variants: TINYTASK_TEST_DATABASE_URL must be set');
+}
+
+/** The backends a suite runs against: SQLite always, PostgreSQL when a test server is configured. */
+export const BACKENDS = [
+  { backend: 'sqlite', skip: false },
+  { backend: 'postgres', skip: !PG_ADMIN_URL },
+] as const;
+
+export type Backend = (typeof BACKENDS)[number]['backend'];
+
+export interface PgDatabase {
+  url: string;
+  drop(): Promise<void>;
+}
+
+async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  if (!PG_ADMIN_URL) throw new Error(PG_SKIP_REASON);
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A new, empty database (bytewise collation, like SQLite) and the URL that reaches it. */
+export async function freshPgDatabase(): Promise<PgDatabase> {
+  const name = `tinytask_test_${randomBytes(6).toString('hex')}`;
+  await admin((c) =>
+    c.query(`CREATE DATABASE ${name} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'`),
+  );
+  const url = new URL(PG_ADMIN_URL as string);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+  };
+}
