@@ -14,3 +14,6 @@ for (const dir of [join('db', 'migrations'), 'web']) {
   mkdirSync(to, { recursive: true });
   cpSync(from, to, { recursive: true, filter: (p) => !p.endsWith('.ts') });
 }
+// The PostgreSQL I/O thread is plain JavaScript (it must start without the TypeScript loader; see the file).
+mkdirSync(join(root, 'dist', 'db', 'pg'), { recursive: true });
+cpSync(join(root, 'src', 'db', 'pg', 'io-thread.mjs'), join(root, 'dist', 'db', 'pg', 'io-thread.mjs'));

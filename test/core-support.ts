@@ -9,6 +9,10 @@ import { createBoard, type CoreBoard } from '../src/core/board.js';
 import type { ErrorCode } from '../src/domain/errors.js';
 import { silentLogger } from '../src/logger.js';
 import type { ServerMetrics } from '../src/metrics.js';
+import { testDatabase } from './pg-support.js';
+
+/** PostgreSQL databases of boards opened on a caller's dir, kept for reopening on that dir. */
+const pgDatabases = new Map<string, Awaited<ReturnType<typeof testDatabase>>>();
 
 /** Both designs run the same behaviour tests: writer thread + read pool, and everything inline. */
 export const MODES = [
@@ -39,7 +43,16 @@ export async function openBoard(
 ): Promise<TestBoard> {
   const dir = opts.dir ?? tempDir();
   const dbPath = join(dir, 'board.db');
-  const config = configWith({ dbPath, readThreads: 2, enableHistory: true, ...opts.config });
+  // A board reopened on the same dir (opts.dir) keeps its PostgreSQL database too.
+  const database = opts.dir && pgDatabases.has(opts.dir) ? pgDatabases.get(opts.dir)! : await testDatabase();
+  if (opts.dir) pgDatabases.set(opts.dir, database);
+  const config = configWith({
+    dbPath,
+    readThreads: 2,
+    enableHistory: true,
+    ...database.config,
+    ...opts.config,
+  });
   const board = await createBoard({
     config,
     logger: silentLogger(),
@@ -54,7 +67,10 @@ export async function openBoard(
     dbPath,
     async close() {
       await board.close();
-      if (!opts.dir) rmSync(dir, { recursive: true, force: true });
+      if (!opts.dir) {
+        rmSync(dir, { recursive: true, force: true });
+        await database.drop();
+      }
     },
   };
 }

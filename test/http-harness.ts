@@ -10,6 +10,7 @@ import type { Board } from '../src/core/types.js';
 import { silentLogger } from '../src/logger.js';
 import { createServerMetrics, type ServerMetrics } from '../src/metrics.js';
 import { type HttpServer, startHttpServer } from '../src/transport/http/server.js';
+import { testDatabase } from './pg-support.js';
 
 /** A real board on a temp SQLite file and a real uWS server on port 0, for the http-* tests. */
 export interface TestServer {
@@ -29,11 +30,13 @@ export async function startTestServer(
   options: { allowFaultInjection?: boolean } = {},
 ): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'tinytask-http-'));
+  const database = await testDatabase();
   const config = configWith({
     dbPath: join(dir, 'tasks.db'),
     port: 0,
     host: '127.0.0.1',
     readThreads: 1,
+    ...database.config,
     ...overrides,
   });
   const logger = silentLogger();
@@ -45,6 +48,7 @@ export async function startTestServer(
   } catch (err) {
     await board.close();
     rmSync(dir, { recursive: true, force: true });
+    await database.drop();
     throw err;
   }
   const clients: Client[] = [];
@@ -69,6 +73,7 @@ export async function startTestServer(
       await http.close({ timeoutMs: 1000 });
       await board.close();
       rmSync(dir, { recursive: true, force: true });
+      await database.drop();
     },
   };
 }

@@ -15,6 +15,7 @@ import { silentLogger } from '../src/logger.js';
 import { createMcpServer, type McpDeps, type McpSessionContext } from '../src/mcp/server.js';
 import { toolCatalogue } from '../src/mcp/tools.js';
 import { createServerMetrics } from '../src/metrics.js';
+import { testDatabase } from './pg-support.js';
 
 export interface Harness {
   deps: McpDeps;
@@ -36,7 +37,8 @@ export interface Connection {
 
 export async function openHarness(config: Partial<Config> = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'tinytask-mcp-'));
-  const cfg = configWith({ dbPath: join(dir, 'board.db'), readThreads: 1, ...config });
+  const database = await testDatabase();
+  const cfg = configWith({ dbPath: join(dir, 'board.db'), readThreads: 1, ...database.config, ...config });
   const logger = silentLogger();
   const metrics = createServerMetrics();
   const board = await createBoard({ config: cfg, logger, metrics });
@@ -70,6 +72,7 @@ export async function openHarness(config: Partial<Config> = {}): Promise<Harness
       for (const c of [...connections]) await c.close();
       await board.close();
       rmSync(dir, { recursive: true, force: true });
+      await database.drop();
     },
   };
 }

@@ -51,3 +51,19 @@ export async function freshPgDatabase(): Promise<PgDatabase> {
     drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
   };
 }
+
+/** The backend the core, MCP and HTTP suites run on in this process (vitest's `postgres` project sets it). */
+export const TEST_BACKEND: Backend = process.env.TINYTASK_TEST_BACKEND === 'postgres' ? 'postgres' : 'sqlite';
+
+/**
+ * The database settings of one test board on this process's backend: nothing to add for SQLite (the caller's
+ * file), a fresh database of its own on PostgreSQL. `drop` removes it after the board closed.
+ */
+export async function testDatabase(): Promise<{
+  config: { databaseUrl?: string; databasePoolSize?: number };
+  drop(): Promise<void>;
+}> {
+  if (TEST_BACKEND !== 'postgres') return { config: {}, drop: async () => undefined };
+  const db = await freshPgDatabase();
+  return { config: { databaseUrl: db.url, databasePoolSize: 2 }, drop: db.drop };
+}

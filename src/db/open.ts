@@ -17,12 +17,12 @@ export function dialectOf(options: { databaseUrl?: string | undefined }): Dialec
  * The writer's connection, migrated: SQLite migrates here; PostgreSQL was migrated by the main thread before the
  * writer started (under an advisory lock, see pg/migrate.ts) and `schemaVersion` says to which version.
  */
-export function openWriterDb(
+export async function openWriterDb(
   options: WriterOptions,
   trace?: (sql: string) => void,
-): { db: Connection; schemaVersion: number } {
+): Promise<{ db: Connection; schemaVersion: number }> {
   if (options.databaseUrl) {
-    const db = openPgConnection(options.databaseUrl, { applicationName: 'tinytask-mcp writer', trace });
+    const db = await openPgConnection(options.databaseUrl, { applicationName: 'tinytask-mcp writer', trace });
     return { db, schemaVersion: options.schemaVersion ?? 0 };
   }
   const db = openWriterConnection(options.dbPath, trace);
@@ -36,7 +36,10 @@ export function openWriterDb(
   }
 }
 
-export function openReaderDb(options: ReaderOptions, trace?: (sql: string) => void): Connection {
+export async function openReaderDb(
+  options: ReaderOptions,
+  trace?: (sql: string) => void,
+): Promise<Connection> {
   return options.databaseUrl
     ? openPgConnection(options.databaseUrl, { applicationName: `tinytask-mcp reader ${threadId}`, trace })
     : openReaderConnection(options.dbPath, trace);

@@ -14,13 +14,20 @@
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { errors, TaskBoardError } from '../../domain/errors.js';
 import type { Connection } from '../connection.js';
-import { workerExecArgv, workerModule } from '../worker-url.js';
 import { bindValues, toPostgres, type PgStatement } from './dialect.js';
-import type { IoRequest, IoResponse } from './io.js';
 
 /** How long a statement may take before the blocked thread gives up (the server cancels it at the same time). */
 const STATEMENT_TIMEOUT_MS = 30_000;
 const ANSWER_GRACE_MS = 5_000;
+
+/** A statement for the I/O thread (io-thread.mjs), and its answer. */
+interface IoRequest {
+  sql: string;
+  values: unknown[];
+  rowMode?: 'array';
+}
+type IoResponse =
+  { ok: true; rows: unknown[]; rowCount: number } | { ok: false; error: { message: string; code?: string } };
 
 /** PostgreSQL SQLSTATEs that mean "try again" rather than "this write is wrong". */
 const RETRYABLE = new Set(['40001', '40P01', '55P03', '57014', '57P01', '08000', '08003', '08006']);
@@ -32,38 +39,48 @@ export interface PgConnectionOptions {
 }
 
 export class PgSyncConnection {
-  private readonly port: MessagePort;
-  private readonly flag = new Int32Array(new SharedArrayBuffer(4));
-  private readonly worker: Worker;
   private readonly statements = new Map<string, PgStatement>();
   private depth = 0;
   private changed = 0;
   private closed = false;
   readonly open = true;
 
-  constructor(
-    url: string,
+  private constructor(
+    private readonly worker: Worker,
+    private readonly port: MessagePort,
+    private readonly flag: Int32Array,
     private readonly options: PgConnectionOptions,
-  ) {
+  ) {}
+
+  /**
+   * Starts the I/O thread and waits (without blocking) until it has connected: a thread starting up may need its
+   * parent's event loop (module loading), so only answers to statements are waited for by blocking.
+   */
+  static async open(url: string, options: PgConnectionOptions): Promise<PgSyncConnection> {
     const { port1, port2 } = new MessageChannel();
-    this.port = port1;
-    this.worker = new Worker(workerModule('./io', import.meta.url).url, {
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(new URL('./io-thread.mjs', import.meta.url), {
       workerData: {
         url,
         port: port2,
-        flag: this.flag,
+        flag,
         applicationName: options.applicationName,
         statementTimeoutMs: STATEMENT_TIMEOUT_MS,
       },
       transferList: [port2],
-      execArgv: workerExecArgv(),
+      execArgv: [],
     });
-    this.worker.unref();
-    const ready = this.receive() as { ready: boolean; message?: string };
+    const ready = await new Promise<{ ready: boolean; message?: string }>((resolve) => {
+      worker.once('message', resolve);
+      worker.once('error', (err) => resolve({ ready: false, message: err.message }));
+      worker.once('exit', (code) => resolve({ ready: false, message: `I/O thread exited (${code})` }));
+    });
     if (!ready.ready) {
-      void this.worker.terminate();
+      void worker.terminate();
       throw errors.unavailable(`Cannot connect to PostgreSQL: ${ready.message ?? 'no answer'}.`);
     }
+    worker.unref();
+    return new PgSyncConnection(worker, port1, flag, options);
   }
 
   get inTransaction(): boolean {
@@ -251,6 +268,6 @@ function pgError(e: { message: string; code?: string }): TaskBoardError {
  * Opens a synchronous PostgreSQL connection typed as the SQLite `Connection` the handlers and queries take. Only
  * the part of better-sqlite3's interface listed at the top of this file exists; that is all the domain code uses.
  */
-export function openPgConnection(url: string, options: PgConnectionOptions): Connection {
-  return new PgSyncConnection(url, options) as unknown as Connection;
+export async function openPgConnection(url: string, options: PgConnectionOptions): Promise<Connection> {
+  return (await PgSyncConnection.open(url, options)) as unknown as Connection;
 }

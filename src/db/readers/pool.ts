@@ -1,5 +1,6 @@
 import { Piscina } from 'piscina';
 import { errors, TaskBoardError } from '../../domain/errors.js';
+import { openReaderConnection, type Connection } from '../connection.js';
 import { dialectOf, openReaderDb } from '../open.js';
 import type {
   ReaderOptions,
@@ -134,20 +135,27 @@ export class ReaderPool implements Readers {
 /** Reads on the main thread over one read-only connection (inline mode). */
 export class InlineReaders implements Readers {
   private runner: ReadQueryRunner | null = null;
-  private readonly db;
+  private db: Connection | null = null;
   private closed = false;
   readsTotal = 0;
   readonly threads = 0;
   readonly utilization = 0;
   readonly queueDepth = 0;
 
-  constructor(options: ReaderOptions) {
-    this.db = openReaderDb(options);
-    this.runner = createReadQueries(this.db, dialectOf(options));
+  /** SQLite's connection opens here, at once; PostgreSQL's (which needs its I/O thread) in `warmUp`. */
+  constructor(private readonly options: ReaderOptions) {
+    if (!options.databaseUrl) this.attach(openReaderConnection(options.dbPath));
+  }
+
+  private attach(db: Connection): void {
+    this.db = db;
+    this.runner = createReadQueries(db, dialectOf(this.options));
   }
 
   /** Proves the connection reads; like the pool's warm-up it is not counted as a read. */
   async warmUp(): Promise<void> {
+    if (!this.runner && !this.closed && this.options.databaseUrl)
+      this.attach(await openReaderDb(this.options));
     if (!this.runner) throw errors.unavailable('The task board is shutting down; the read was not run.');
     unwrap(this.runner.run({ op: 'ping', args: {} }));
   }
@@ -166,6 +174,6 @@ export class InlineReaders implements Readers {
     if (this.closed) return;
     this.closed = true;
     this.runner = null;
-    this.db.close();
+    this.db?.close();
   }
 }

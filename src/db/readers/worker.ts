@@ -12,6 +12,11 @@ import { createReadQueries, type ReadQueryRunner } from './queries.js';
 const options = workerData as ReaderOptions;
 let runner: ReadQueryRunner | null = null;
 
+async function open(): Promise<ReadQueryRunner> {
+  runner ??= createReadQueries(await openReaderDb(options, trace()), dialectOf(options));
+  return runner;
+}
+
 /** With trace logging on, each thread logs its SQL to stderr itself (pino, like the main thread). */
 function trace(): ((sql: string) => void) | undefined {
   if (!options.traceSql) return undefined;
@@ -19,11 +24,10 @@ function trace(): ((sql: string) => void) | undefined {
   return (sql) => logger.trace({ sql }, 'sql');
 }
 
-function warmUp(barrier: WarmUp): ReadOutcome {
+async function warmUp(barrier: WarmUp): Promise<ReadOutcome> {
   let outcome: ReadOutcome;
   try {
-    runner ??= createReadQueries(openReaderDb(options, trace()), dialectOf(options));
-    const ping = runner.run({ op: 'ping', args: {} });
+    const ping = (await open()).run({ op: 'ping', args: {} });
     outcome = ping.ok ? { ok: true, value: threadId } : ping;
   } catch (err) {
     outcome = { ok: false, error: toPlainError(err) };
@@ -41,14 +45,14 @@ function warmUp(barrier: WarmUp): ReadOutcome {
   return outcome;
 }
 
-export default function read(task: ReadTask): ReadOutcome | ReadOutcome[] {
+export default async function read(task: ReadTask): Promise<ReadOutcome | ReadOutcome[]> {
   if ('warmUp' in task) return warmUp(task.warmUp);
+  let r: ReadQueryRunner;
   try {
-    runner ??= createReadQueries(openReaderDb(options, trace()), dialectOf(options));
+    r = runner ?? (await open());
   } catch (err) {
     const error: ReadOutcome = { ok: false, error: toPlainError(err) };
     return 'batch' in task ? task.batch.map(() => error) : error;
   }
-  const r = runner;
   return 'batch' in task ? task.batch.map((q) => r.run(q)) : r.run(task);
 }

@@ -372,7 +372,7 @@ export class InlineWriter implements Writer {
   ) {}
 
   async start(): Promise<number> {
-    const { db, schemaVersion: version } = openWriterDb(
+    const { db, schemaVersion: version } = await openWriterDb(
       this.options,
       this.options.traceSql ? (sql) => this.events.log('trace', 'sql', { sql, thread: 'main' }) : undefined,
     );

@@ -16,11 +16,11 @@ const port = parentPort;
 const options = workerData as WriterOptions;
 const post = (msg: WriterResponse) => port.postMessage(msg);
 
-function start(): void {
+async function start(): Promise<void> {
   let db: Connection | undefined;
   let schemaVersion: number;
   try {
-    ({ db, schemaVersion } = openWriterDb(
+    ({ db, schemaVersion } = await openWriterDb(
       options,
       options.traceSql
         ? (sql) => post({ kind: 'log', level: 'trace', msg: 'sql', data: { sql, thread: 'writer' } })
@@ -159,4 +159,4 @@ function start(): void {
   post({ kind: 'ready', schemaVersion });
 }
 
-start();
+void start();
