@@ -129,8 +129,8 @@ else
        scale exec -T postgres createdb -U tinytask tinytask_restored 2>>"$WORK/pgdump.err" &&
        scale exec -T postgres pg_restore -U tinytask -d tinytask_restored --no-owner --exit-on-error <"$WORK/tinytask.dump" 2>>"$WORK/pgdump.err"; then
       q='SELECT count(*) || $$ $$ || coalesce(sum(id), 0) || $$ $$ || md5(coalesce(string_agg(id || $$:$$ || status || $$:$$ || coalesce(assigned_to, $$$$), $$,$$ ORDER BY id), $$$$)) FROM tasks'
-      a=$(scale exec -T postgres psql -U tinytask -d tinytask -Atc "$q" 2>&1)
-      b=$(scale exec -T postgres psql -U tinytask -d tinytask_restored -Atc "$q" 2>&1)
+      a=$(scale exec -T postgres psql -U tinytask -d tinytask -Atc "$q" 2>>"$WORK/pgdump.err")
+      b=$(scale exec -T postgres psql -U tinytask -d tinytask_restored -Atc "$q" 2>>"$WORK/pgdump.err")
       if [ -n "$a" ] && [ "$a" = "$b" ] && [ "${a%% *}" -gt 0 ] 2>/dev/null; then
         pass "scale: pg_dump backup and restore" "pg_dump -Fc ($(wc -c <"$WORK/tinytask.dump") bytes) → pg_restore into a new database: tasks (count, sum of ids, md5 of id:status:owner) equal: $a"
       else
