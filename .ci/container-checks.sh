@@ -5,7 +5,9 @@
 # an MCP agent through the published port, graceful stop with an empty WAL, data back after start, the backup and
 # restore scripts, a root-owned data directory (exit 2 naming the uid and the chown command), the README's compose
 # set-up without a prepared ./data (named volume), compose restart after kill -9, compose limits and profiles,
-# image sizes.
+# the `scale` profile (PostgreSQL, three fronts and HAProxy from local stand-ins of the official images: health
+# through the balancer, session affinity, a claim race, the board's WebSocket, a rolling restart, pg_dump and
+# restore, tear-down), image sizes.
 #
 # The private dockerd uses the default bridge (docker0, 172.17.0.0/16): do not run this next to another dockerd.
 # Takes about 5 minutes on 2 cores, most of it `npm ci` compiling better-sqlite3 inside the image build.
@@ -23,11 +25,13 @@ source .ci/engine.sh
 IMAGE=tinytask-mcp:ci
 PREFIX=tinytask-ci
 PROJECT=tinytaskci
+SCALE_PROJECT=tinytaskciscale
 WORK=$(mktemp -d /tmp/tinytask-container-checks.XXXXXX)
 passed=0
 failed=0
 APP_UID=
 COMPOSE_DIR=
+SCALE_DIR=
 
 pass() { passed=$((passed + 1)); echo "PASS $1 — $2"; }
 fail() { failed=$((failed + 1)); echo "FAIL $1 — $2"; }
@@ -38,6 +42,9 @@ cleanup() {
   if [ -n "${ENGINE_PID:-}" ]; then
     if [ -n "$COMPOSE_DIR" ]; then
       (cd "$COMPOSE_DIR" && docker-compose -p "$PROJECT" down -v --remove-orphans >/dev/null 2>&1) || true
+    fi
+    if [ -n "$SCALE_DIR" ]; then
+      (cd "$SCALE_DIR" && docker-compose -p "$SCALE_PROJECT" --profile scale down -v --remove-orphans >/dev/null 2>&1) || true
     fi
     local ids
     ids=$("$DOCKER" ps -aq --filter "name=^$PREFIX-" 2>/dev/null)
@@ -103,9 +110,9 @@ for file in test/ops-dockerfile.test.ts test/ops-compose.test.ts; do
   esac
 done
 if out=$(docker-compose -f docker-compose.yml config -q 2>&1) &&
-   out2=$(docker-compose -f docker-compose.yml --profile monitoring config -q 2>&1) &&
+   out2=$(docker-compose -f docker-compose.yml --profile monitoring --profile scale config -q 2>&1) &&
    out3=$(docker-compose -f docker-compose.dev.yml config -q 2>&1); then
-  pass "compose validates" "docker-compose $(docker-compose version --short) config -q accepts docker-compose.yml (with and without the monitoring profile) and docker-compose.dev.yml"
+  pass "compose validates" "docker-compose $(docker-compose version --short) config -q accepts docker-compose.yml (with and without the monitoring and scale profiles) and docker-compose.dev.yml"
 else
   fail "compose validates" "$out ${out2:-} ${out3:-}"
 fi
@@ -290,6 +297,9 @@ else
   fi
   (cd "$COMPOSE_DIR" && docker-compose -p "$PROJECT" down -v --remove-orphans >/dev/null 2>&1)
 fi
+
+# shellcheck source=container-checks-scale.sh
+source .ci/container-checks-scale.sh
 
 echo "=== sizes"
 base=$("$DOCKER" image inspect -f '{{.Size}}' node:20-bookworm-slim)

@@ -10,6 +10,9 @@
 #   GitHub nor headers from nodejs.org: npm_config_build_from_source=true and npm_config_nodedir=/usr/local make
 #   node-gyp compile against the headers the image carries (the official image has them in the same place).
 #
+# The same root file system, without Node, is also imported as `debian:bookworm-slim`: the base of the official
+# postgres and haproxy images, whose stand-ins .ci/standin-services.sh builds for the compose `scale` profile.
+#
 # The debootstrapped root file system is cached under $TINYTASK_CI_CACHE (default /var/cache/tinytask-ci), so a
 # second run on the same machine skips the download. Usage: DOCKER=/usr/bin/docker .ci/standin-base.sh
 set -euo pipefail
@@ -20,8 +23,10 @@ CACHE=${TINYTASK_CI_CACHE:-/var/cache/tinytask-ci}
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 ROOTFS_TAR="$CACHE/bookworm-minbase-rootfs.tar"
 
-if "$DOCKER" image inspect "$TAG" >/dev/null 2>&1; then
-  echo "stand-in: $TAG already present"
+DEBIAN_TAG=${STANDIN_DEBIAN_TAG:-debian:bookworm-slim}
+
+if "$DOCKER" image inspect "$TAG" >/dev/null 2>&1 && "$DOCKER" image inspect "$DEBIAN_TAG" >/dev/null 2>&1; then
+  echo "stand-in: $TAG and $DEBIAN_TAG already present"
   exit 0
 fi
 
@@ -58,6 +63,19 @@ if [ ! -s "$ROOTFS_TAR" ]; then
 else
   echo "stand-in: using cached root file system $ROOTFS_TAR"
   tar -C "$ROOT" --numeric-owner -xf "$ROOTFS_TAR"
+fi
+
+if ! "$DOCKER" image inspect "$DEBIAN_TAG" >/dev/null 2>&1; then
+  tar -C "$ROOT" --numeric-owner -c . | "$DOCKER" import \
+    --change "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" \
+    --change 'CMD ["bash"]' \
+    --message "CI stand-in for debian:bookworm-slim (debootstrap bookworm minbase)" \
+    - "$DEBIAN_TAG" >/dev/null
+  echo "stand-in: imported $DEBIAN_TAG"
+fi
+if "$DOCKER" image inspect "$TAG" >/dev/null 2>&1; then
+  echo "stand-in: $TAG already present"
+  exit 0
 fi
 
 # Node and npm where the official image has them.

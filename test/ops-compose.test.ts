@@ -40,7 +40,8 @@ type ComposeFile = {
 
 function load(name: string): { raw: string; doc: ComposeFile } {
   const raw = read(name);
-  return { raw, doc: parse(interpolate(raw)) as ComposeFile };
+  // YAML merge keys (`<<: *anchor`) as Compose resolves them: the scale profile's fronts share one definition.
+  return { raw, doc: parse(interpolate(raw), { merge: true }) as ComposeFile };
 }
 
 function composeValidator() {
@@ -147,7 +148,16 @@ describe('docker-compose.yml', () => {
   });
 
   it('puts Prometheus and Grafana in the monitoring profile, published on loopback only', () => {
-    expect(Object.keys(doc.services).sort()).toEqual(['grafana', 'prometheus', 'tinytask']);
+    expect(Object.keys(doc.services).sort()).toEqual([
+      'grafana',
+      'lb',
+      'postgres',
+      'prometheus',
+      'tinytask',
+      'tinytask-front-1',
+      'tinytask-front-2',
+      'tinytask-front-3',
+    ]);
     for (const name of ['prometheus', 'grafana']) {
       const s = doc.services[name]!;
       expect(s.profiles).toEqual(['monitoring']);
@@ -164,6 +174,73 @@ describe('docker-compose.yml', () => {
         './deploy/grafana/dashboards:/var/lib/grafana/dashboards:ro',
       ]),
     );
+  });
+});
+
+describe('docker-compose.yml, profile scale', () => {
+  const { doc } = load('docker-compose.yml');
+  const fronts = ['tinytask-front-1', 'tinytask-front-2', 'tinytask-front-3'];
+  const app = doc.services.tinytask!;
+
+  it('adds PostgreSQL, three fronts and HAProxy, all in the scale profile, from pinned official images', () => {
+    for (const name of ['postgres', 'lb', ...fronts]) expect(doc.services[name]!.profiles).toEqual(['scale']);
+    expect(doc.services.postgres!.image).toMatch(/^postgres:\d+-bookworm$/);
+    expect(doc.services.lb!.image).toMatch(/^haproxy:\d+\.\d+-bookworm$/);
+    expect(doc.services.postgres!.volumes).toEqual(['postgres-data:/var/lib/postgresql/data']);
+    expect(Object.keys((doc.volumes as Record<string, unknown> | undefined) ?? {})).toContain(
+      'postgres-data',
+    );
+    // PostgreSQL and the fronts are reached through the compose network only; the balancer publishes the board.
+    for (const name of ['postgres', ...fronts]) expect(doc.services[name]!.ports).toBeUndefined();
+    expect(doc.services.lb!.ports).toEqual(['0.0.0.0:8080:8080', '127.0.0.1:8404:8404']);
+  });
+
+  it('runs every front like the single-node service, on PostgreSQL', () => {
+    for (const name of fronts) {
+      const f = doc.services[name]!;
+      expect(f.image).toBe(app.image);
+      expect(f.build).toBeUndefined();
+      const env = envOf(f);
+      // Every setting of the single-node service, plus the database URL pointing at the postgres service.
+      for (const [k, v] of Object.entries(envOf(app)))
+        if (k !== 'TINYTASK_DATABASE_URL') expect({ k, v: env[k] }).toEqual({ k, v });
+      expect(env.TINYTASK_DATABASE_URL).toBe('postgres://tinytask:tinytask@postgres:5432/tinytask');
+      expect(f.depends_on).toEqual({ postgres: { condition: 'service_healthy' } });
+      expect(f.healthcheck.test).toEqual(app.healthcheck.test);
+      for (const key of ['deploy', 'read_only', 'cap_drop', 'security_opt', 'tmpfs', 'restart'])
+        expect({ key, value: f[key] }).toEqual({ key, value: app[key] });
+    }
+  });
+
+  it('gives PostgreSQL and the balancer health checks, restart policies and limits', () => {
+    for (const name of ['postgres', 'lb']) {
+      const s = doc.services[name]!;
+      expect(s.restart).toBe('unless-stopped');
+      expect(s.healthcheck.test.length).toBeGreaterThan(1);
+      expect(s.deploy.resources.limits).toMatchObject({
+        cpus: expect.any(String),
+        memory: expect.any(String),
+      });
+      expect(s.security_opt).toContain('no-new-privileges:true');
+    }
+    expect(doc.services.postgres!.healthcheck.test.join(' ')).toContain('pg_isready');
+    expect(doc.services.lb!.volumes).toEqual([
+      './deploy/haproxy/haproxy.cfg:/usr/local/etc/haproxy/haproxy.cfg:ro',
+    ]);
+    expect(doc.services.lb!.depends_on).toEqual(fronts);
+  });
+
+  it('routes MCP sessions by Mcp-Session-Id, checks /ready and keeps streams open', () => {
+    const cfg = read('deploy/haproxy/haproxy.cfg');
+    const backend = /\nbackend fronts\n([\s\S]*?)\n\n/.exec(cfg)![1]!;
+    expect(backend).toMatch(/^\s+balance roundrobin$/m);
+    expect(backend).toMatch(/^\s+stick match req\.hdr\(mcp-session-id\)$/m);
+    expect(backend).toMatch(/^\s+stick store-response res\.hdr\(mcp-session-id\)$/m);
+    expect(backend).toMatch(/^\s+http-check send meth GET uri \/ready ver HTTP\/1\.1 hdr Host tinytask-lb$/m);
+    for (const name of fronts) expect(backend).toContain(`${name}:3000`);
+    for (const t of ['client', 'server', 'tunnel'])
+      expect(cfg).toMatch(new RegExp(`^\\s+timeout ${t} 1h$`, 'm'));
+    expect(cfg).not.toMatch(/^\s+(option http-buffer-request|compression)/m);
   });
 });
 
