@@ -6,10 +6,10 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as prettier from 'prettier';
+import { z } from 'zod';
 import { ERROR_CODES } from '../src/domain/errors.js';
 import { BOARD_APP_RESOURCE, BOARD_APP_TOOLS } from '../src/mcp/app.js';
 import { PROMPTS } from '../src/mcp/prompts.js';
-import { argumentNames } from '../src/domain/schemas.js';
 import {
   inputJsonSchema,
   SHARED_OPTIONAL_ARGUMENTS,
@@ -71,6 +71,21 @@ function hints(annotations: Json): string {
   return out.join(', ');
 }
 
+/** What the shared optional arguments mean, where their schemas show only name and type. */
+const SHARED_ARGUMENT_DOCS: Record<(typeof SHARED_OPTIONAL_ARGUMENTS)[number], string> = {
+  idempotency_key: 'Makes the call safe to retry (see Safe retries)',
+  lease_id: 'The lease of your claim; the write fails with LEASE_LOST once someone else holds the task',
+  lease_seconds: 'Length of the lease',
+};
+
+/** The fields of a tool's success answer, in order. */
+function outputFields(output: z.ZodType): string[] {
+  const js = z.toJSONSchema(output, { io: 'output', unrepresentable: 'any' }) as Json;
+  const ref = typeof js.$ref === 'string' ? js.$ref.split('/').pop()! : undefined;
+  const root = ref === undefined ? js : ((js.$defs as Record<string, Json>)[ref] ?? {});
+  return Object.keys((root.properties ?? {}) as Json);
+}
+
 function renderMarkdown(): string {
   const lines: string[] = [];
   const push = (...l: string[]) => lines.push(...l);
@@ -90,8 +105,13 @@ function renderMarkdown(): string {
     '',
     'Every agent session reads `tools/list` into its context, so the list is kept lean: short descriptions that say',
     'when to use a tool and what it returns, argument descriptions only where the name does not say it all, limits',
-    'an agent never reaches left to the error messages, and output schemas that give exact types without `required`',
-    'lists or prose (every success answer carries all of its fields). `test/mcp-tool-budget.test.ts` fails past the',
+    'an agent never reaches left to the error messages, optional arguments many tools share (`idempotency_key`,',
+    '`lease_id`, `lease_seconds`) shown by name and type and explained once in the server’s instructions, and exact',
+    'but compact output schemas: each nested shape (`Task`, `Comment`, `Link`, `Change`, `TaskTree`) is defined once',
+    'per tool under `$defs`; nested objects are closed, fields of one type are typed together (`patternProperties`',
+    '`^(a|b)$`) and their presence is a count (`minProperties`) instead of a second list of names; the answer’s own',
+    'fields are typed but not required, so that a failed call’s `{"error": …}` validates too (every success answer',
+    'carries all of them; `test/mcp-output-schemas.test.ts`). `test/mcp-tool-budget.test.ts` fails past the',
     `budget: the whole answer at most ${BUDGET_TEXT.whole}, the part a model reads (name, title, description,`,
     `inputSchema, annotations) at most ${BUDGET_TEXT.modelVisible}, the \`worker\` toolset at most ${BUDGET_TEXT.worker}`,
     'model-visible. Measured now (history on; JSON bytes):',
@@ -195,7 +215,7 @@ function renderMarkdown(): string {
     push(
       `### ${def.name}`,
       '',
-      `**${def.title}** (${hints(descriptor.annotations as Json)})`,
+      `**${def.title}** (${hints((descriptor.annotations ?? {}) as Json)})`,
       '',
       def.description,
       '',
@@ -204,8 +224,7 @@ function renderMarkdown(): string {
     const aliases = Object.entries(def.aliases ?? {}).map(([alias, target]) =>
       target === 'id' ? '`id` (TinyTask’s name of `task_id`)' : `\`${alias}\` (for \`${target}\`)`,
     );
-    const shared = SHARED_OPTIONAL_ARGUMENTS.filter((a) => argumentNames(def.input).includes(a));
-    const extra = [...aliases, ...[...(def.hidden ?? []), ...shared].map((h) => `\`${h}\``)];
+    const extra = [...aliases, ...(def.hidden ?? []).map((h) => `\`${h}\``)];
     if (extra.length > 0) push(`Also accepted, not shown in the schema: ${extra.join(', ')}.`, '');
     const names = Object.keys(properties);
     if (names.length === 0) {
@@ -215,13 +234,14 @@ function renderMarkdown(): string {
       for (const name of names) {
         const p = properties[name]!;
         const limits = limitsOf(p);
-        const description = `${String(p.description ?? '')}${limits ? ` (${limits})` : ''}`;
+        const text =
+          String(p.description ?? '') || (SHARED_ARGUMENT_DOCS as Record<string, string>)[name] || '';
+        const description = `${text}${limits ? ` (${limits})` : ''}`;
         push(`| \`${name}\` | ${typeOf(p)} | ${required.has(name) ? 'yes' : 'no'} | ${cell(description)} |`);
       }
       push('');
     }
-    const output = descriptor.outputSchema as Json;
-    const fields = Object.keys((output.properties ?? {}) as Json).filter((f) => f !== 'error');
+    const fields = outputFields(def.output);
     push(`**Result:** ${def.resultDoc} Fields: ${fields.map((f) => `\`${f}\``).join(', ')}.`, '');
     const own = [...new Set([...def.errors, ...(def.annotations.readOnlyHint ? [] : WRITE_ERRORS)])];
     const codes = own.length > 0 ? own.map((c) => `\`${c}\``).join(', ') : 'none besides the common ones';

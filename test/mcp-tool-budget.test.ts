@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { toolCatalogue, toolListSizes } from '../src/mcp/tools.js';
+import { argumentNames } from '../src/domain/schemas.js';
+import { SHARED_OPTIONAL_ARGUMENTS, toolCatalogue, toolListSizes } from '../src/mcp/tools.js';
+import { allTools } from '../src/tools/index.js';
 import { TOOLSET_NAMES, type ToolsetName } from '../src/tools/toolsets.js';
 
 /**
@@ -35,5 +37,21 @@ describe('the tools/list budget', () => {
     for (const name of TOOLSET_NAMES.filter((n) => n !== 'all')) {
       expect(sizesOf([name]).whole, name).toBeLessThan(all);
     }
+  });
+});
+
+describe('the shared optional arguments', () => {
+  it('appear by name and type, without per-tool prose, in the input schema of every tool that takes them', () => {
+    for (const def of allTools) {
+      const shown =
+        toolCatalogue(true).descriptors.find((d) => d.name === def.name)!.inputSchema.properties ?? {};
+      for (const name of SHARED_OPTIONAL_ARGUMENTS) {
+        const accepted = argumentNames(def.input).includes(name);
+        expect(name in shown, `${def.name}.${name}`).toBe(accepted);
+        if (accepted) expect(shown[name], `${def.name}.${name}`).not.toHaveProperty('description');
+      }
+    }
+    const listed = allTools.filter((d) => argumentNames(d.input).includes('idempotency_key')).length;
+    expect(listed).toBeGreaterThan(20);
   });
 });

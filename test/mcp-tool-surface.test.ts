@@ -199,7 +199,7 @@ describe('the tool surface', () => {
       'list_ready_tasks',
     ];
     for (const tool of withHistory) {
-      const a = tool.annotations!;
+      const a = tool.annotations ?? {};
       expect(a.openWorldHint, tool.name).toBeUndefined();
       expect(a.readOnlyHint === true, tool.name).toBe(reads.includes(tool.name));
       if (!reads.includes(tool.name)) {

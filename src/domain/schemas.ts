@@ -269,7 +269,7 @@ export const schemas = {
     .strictObject({
       title: text('title', LIMITS.title, ''),
       description: optionalText('description', LIMITS.description, '').optional(),
-      assigned_to: agentName('assigned_to', 'Agent to do it').optional(),
+      assigned_to: agentName('assigned_to', '').optional(),
       created_by: agentName('created_by', ''),
       priority: priority.optional(),
       tags: tags.optional(),
@@ -287,14 +287,14 @@ export const schemas = {
       parent_task_id: id('parent_task_id', ''),
       title: text('title', LIMITS.title, ''),
       description: optionalText('description', LIMITS.description, '').optional(),
-      assigned_to: agentName('assigned_to', 'Agent to do it').optional(),
+      assigned_to: agentName('assigned_to', '').optional(),
       created_by: agentName('created_by', ''),
-      priority: priority.optional(),
+      priority: priority.describe('').optional(),
       tags: tags.optional(),
       queue_name: queueName('queue_name', 'Default: the parent’s').optional(),
       blocked_by_task_id: id('blocked_by_task_id', 'One blocker').optional(),
-      blocked_by_task_ids: blockerIds('All must complete first').optional(),
-      due_at: dueAt.optional(),
+      blocked_by_task_ids: blockerIds('').optional(),
+      due_at: dueAt.describe('').optional(),
     })
     .refine(...oneBlockerSpelling),
 
@@ -305,14 +305,14 @@ export const schemas = {
       description: optionalText('description', LIMITS.description, '').optional(),
       status: status.optional(),
       assigned_to: orNull(agentName('assigned_to', 'null unassigns')).optional(),
-      priority: priority.optional(),
+      priority: priority.describe('').optional(),
       tags: tags.optional(),
       parent_task_id: orNull(id('parent_task_id', 'null: top level')).optional(),
       queue_name: orNull(queueName('queue_name', '')).optional(),
       blocked_by_task_id: orNull(id('blocked_by_task_id', 'null unblocks')).optional(),
       blocked_by_task_ids: blockerIds('Replaces all blockers; [] unblocks').optional(),
       auto_promote: flag('auto_promote', '').optional(),
-      due_at: orNull(dueAt.describe('ISO 8601; null clears')).optional(),
+      due_at: orNull(dueAt.describe('null clears')).optional(),
       updated_by: agentName('updated_by', '').optional(),
       lease_id: fencingLease,
       lease_seconds: leaseSeconds.optional(),
@@ -342,7 +342,7 @@ export const schemas = {
 
   moveSubtask: z.strictObject({
     subtask_id: id('subtask_id', ''),
-    new_parent_id: orNull(id('new_parent_id', 'null or omitted: top level')).optional(),
+    new_parent_id: orNull(id('new_parent_id', 'null: top level')).optional(),
   }),
 
   getMyQueue: z.strictObject({
@@ -373,12 +373,12 @@ export const schemas = {
     task_id: id('task_id', ''),
     agent_name: agentName('agent_name', ''),
     lease_id: leaseId(''),
-    reason: text('reason', LIMITS.reason, 'Added as a comment').optional(),
+    reason: text('reason', LIMITS.reason, '').optional(),
   }),
 
   requeueTask: z.strictObject({
     task_id: id('task_id', ''),
-    reset_attempts: flag('reset_attempts', 'Also zero attempts and lease_expiries').optional(),
+    reset_attempts: flag('reset_attempts', 'Also zero the counters').optional(),
     requeued_by: agentName('requeued_by', '').optional(),
   }),
 
@@ -395,7 +395,7 @@ export const schemas = {
 
   waitForTask: z.strictObject({
     agent_name: agentName('agent_name', ''),
-    queue_name: queueName('queue_name', 'Also its unassigned tasks').optional(),
+    queue_name: queueName('queue_name', '').optional(),
     timeout_seconds: integer(
       LIMITS.waitSecondsMin,
       LIMITS.waitSecondsMax,
@@ -403,7 +403,7 @@ export const schemas = {
     )
       .describe(`Default ${LIMITS.waitSecondsDefault}`)
       .optional(),
-    claim: flag('claim', 'Claim it with a lease').optional(),
+    claim: flag('claim', '').optional(),
     lease_seconds: leaseSeconds.optional(),
   }),
 
@@ -481,7 +481,7 @@ export const schemas = {
 
   addLink: z.strictObject({
     task_id: id('task_id', ''),
-    url: text('url', LIMITS.url, 'URL or path'),
+    url: text('url', LIMITS.url, ''),
     description: optionalText('description', LIMITS.linkDescription, '').optional(),
     created_by: agentName('created_by', '').optional(),
     lease_id: fencingLease,

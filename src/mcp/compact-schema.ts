@@ -13,7 +13,8 @@
  *  - the root's `additionalProperties: false` is dropped: the server refuses unknown arguments itself, naming the
  *    closest known one;
  *  - descriptions below the top level of an argument restate its description and are dropped; in output schemas
- *    every description is dropped (the field names are the documentation, docs/tools.md has the prose).
+ *    every description is dropped (the field names are the documentation, docs/tools.md has the prose), and
+ *    objects take the closed, grouped form of exactOutputSchema.
  */
 
 type Json = Record<string, unknown>;
@@ -70,11 +71,14 @@ function compactNode(node: Json, keepDescription: boolean): Json {
     delete s.minimum;
   }
   delete s.pattern;
+  // A count or a duration with an upper bound starts at 1; the bound is what a call may overstep.
+  if (s.minimum === 1 && typeof s.maximum === 'number') delete s.minimum;
   if (s.minLength === 1) delete s.minLength;
   if (typeof s.maxLength === 'number' && s.maxLength < LONG_TEXT) delete s.maxLength;
   if (typeof s.maxItems === 'number' && s.maxItems < LONG_TEXT) delete s.maxItems;
   if (typeof s.minItems === 'number' && s.minItems <= 1) delete s.minItems;
   if (Array.isArray(s.enum) && s.type === 'string') delete s.type;
+  if ('const' in s) delete s.type;
   if (isObject(s.additionalProperties) && Object.keys(s.additionalProperties).length === 0) {
     delete s.additionalProperties;
   }
@@ -104,48 +108,79 @@ export function compactInputSchema(schema: Json): Json {
   return out;
 }
 
-/** An output schema: types and enums; no prose, no `required` lists (see outputJsonSchema). */
-export function compactOutputSchema(schema: Json): Json {
-  return stripRequired(compactNode(schema, false));
-}
-
 /**
- * Objects nested in an answer (tasks in a list, the task of a claim, comments, links, subtasks) as `object`, with
- * their nullability: the answer's own fields keep their exact types, while the fields of a task are spelled out
- * once per tool that answers a task, not again in every list. docs/tools.md describes the nested objects.
+ * An output schema, exact and compact. Every object an answer nests (a task in a list, the comments of a task) is
+ * closed (`additionalProperties: false`), fields of the same type are typed together (`patternProperties` with
+ * `^(a|b|c)$`), and which fields are present is said by a count instead of a second list of names: an object that
+ * allows only its N named fields and has at least N has all of them (with one optional field F: N-1, and not
+ * N-1 with F among them). Each nested shape is defined once per tool under `$defs` and referenced with `$ref`.
+ *
+ * The answer itself (the root) is typed the same way but left open, with no count: a failed call's
+ * `structuredContent` is `{error: {code, message}}` (with `isError: true`), and the SDK client validates that
+ * against the output schema too. Every success answer carries all of its root fields (tested).
+ *
+ * Spelled out as `properties` + `required`, the 23 tools that answer a task would cost every agent about 16 KB
+ * more context; validators (the SDK client's ajv) read both forms alike. test/mcp-output-schemas.test.ts checks
+ * that the two forms accept and refuse the same answers, and that every tool's answers validate.
  */
-export function shallowOutputSchema(root: Json): Json {
-  const shallow = (node: Json): Json => {
-    const types = Array.isArray(node.type) ? (node.type as string[]) : [node.type];
-    if (types.includes('object') || isObject(node.$ref)) {
-      return { type: types.includes('null') ? ['object', 'null'] : 'object' };
+export function exactOutputSchema(schema: Json): Json {
+  const walk = (node: unknown, root: boolean): unknown => {
+    if (Array.isArray(node)) return node.map((n) => walk(n, false));
+    if (!isObject(node)) return node;
+    const out: Json = {};
+    for (const [k, v] of Object.entries(node)) {
+      out[k] =
+        k === 'properties' || k === '$defs'
+          ? Object.fromEntries(Object.entries(v as Json).map(([pk, pv]) => [pk, walk(pv, false)]))
+          : walk(v, false);
     }
-    if (typeof node.$ref === 'string') return { type: 'object' };
-    if (Array.isArray(node.anyOf)) {
-      const branches = (node.anyOf as Json[]).map(shallow);
-      return { ...node, anyOf: branches };
-    }
-    if (isObject(node.items)) return { ...node, items: shallow(node.items) };
-    return node;
+    return out.type === 'object' && isObject(out.properties) ? groupedObject(out, !root) : out;
   };
-  const { $defs: _defs, ...rest } = root;
-  if (!isObject(rest.properties)) return rest;
-  return {
-    ...rest,
-    properties: Object.fromEntries(Object.entries(rest.properties).map(([k, v]) => [k, shallow(v as Json)])),
-  };
+  return walk(compactNode(schema, false), true) as Json;
 }
 
-function stripRequired(node: unknown): Json {
-  if (Array.isArray(node)) return node.map(stripRequired) as unknown as Json;
-  if (!isObject(node)) return node as Json;
-  const out: Json = {};
-  for (const [k, v] of Object.entries(node)) {
-    if (k === 'required' && Array.isArray(v)) continue;
-    out[k] =
-      k === 'properties' || k === '$defs'
-        ? Object.fromEntries(Object.entries(v as Json).map(([pk, pv]) => [pk, stripRequired(pv)]))
-        : stripRequired(v);
+/** The root of a tool's output schema as exactOutputSchema leaves it open, for a shape it closed under `$defs`. */
+export function openRoot(closed: Json): Json {
+  const {
+    additionalProperties: _closed,
+    minProperties: _min,
+    not: _not,
+    required: _required,
+    ...open
+  } = closed;
+  return open;
+}
+
+/** `node` (an object schema with `properties` and `required`) in the grouped form of exactOutputSchema. */
+function groupedObject(node: Json, closed: boolean): Json {
+  const { properties, required, additionalProperties: _open, ...rest } = node;
+  const props = properties as Record<string, Json>;
+  const names = Object.keys(props);
+  const groups = new Map<string, { schema: Json; names: string[] }>();
+  for (const name of names) {
+    const key = JSON.stringify(props[name]);
+    const group = groups.get(key) ?? { schema: props[name]!, names: [] };
+    group.names.push(name);
+    groups.set(key, group);
+  }
+  const single = [...groups.values()].filter((g) => g.names.length === 1);
+  const shared = [...groups.values()].filter((g) => g.names.length > 1);
+  const out: Json = { ...rest };
+  if (single.length > 0) out.properties = Object.fromEntries(single.map((g) => [g.names[0], g.schema]));
+  if (shared.length > 0) {
+    out.patternProperties = Object.fromEntries(shared.map((g) => [`^(${g.names.join('|')})$`, g.schema]));
+  }
+  if (!closed) return out;
+  const present = new Set((required as string[] | undefined) ?? []);
+  const optional = names.filter((n) => !present.has(n));
+  out.additionalProperties = false;
+  if (optional.length === 0) {
+    out.minProperties = names.length;
+  } else if (optional.length === 1) {
+    out.minProperties = names.length - 1;
+    out.not = { required: optional, maxProperties: names.length - 1 };
+  } else if (present.size > 0) {
+    out.required = [...present];
   }
   return out;
 }

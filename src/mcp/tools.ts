@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Board } from '../core/types.js';
 import { errors as domainErrors, type PlainError } from '../domain/errors.js';
 import { agentKey, argumentNames, describeIssues } from '../domain/schemas.js';
+import { nestedShapes } from '../tools/shapes.js';
 import { toolsFor, type ToolAnswer, type ToolContext, type ToolDef } from '../tools/index.js';
 import { toolsAllowed, type ToolsetChoice, type ToolsetName } from '../tools/toolsets.js';
 import {
@@ -14,7 +15,7 @@ import {
   toolOutsideToolsets,
   unknownTool,
 } from './errors.js';
-import { compactInputSchema, compactOutputSchema, shallowOutputSchema } from './compact-schema.js';
+import { compactInputSchema, exactOutputSchema, openRoot } from './compact-schema.js';
 import { BOARD_APP_TOOL_META, BOARD_APP_TOOLS } from './app.js';
 import { handleRequest, type RequestContext } from './requests.js';
 import type { ClientLog } from './logging.js';
@@ -30,8 +31,8 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonObject {
 }
 
 /**
- * Optional arguments many tools share, explained once in the server's instructions (src/mcp/server.ts) instead of
- * in every tool that takes them; still accepted wherever the operation takes them, and listed in docs/tools.md.
+ * Optional arguments many tools share: the server's instructions (src/mcp/server.ts) explain them once, so each
+ * tool's schema shows them by name and type only (docs/tools.md has the full text).
  */
 export const SHARED_OPTIONAL_ARGUMENTS = ['idempotency_key', 'lease_id', 'lease_seconds'] as const;
 
@@ -43,9 +44,9 @@ function shownAliases(def: ToolDef): Array<[alias: string, target: string]> {
 export function inputJsonSchema(def: ToolDef): Tool['inputSchema'] {
   const js = compactInputSchema(jsonSchema(def.input, 'input'));
   const required = (js.required as string[] | undefined) ?? [];
-  for (const name of [...(def.hidden ?? []), ...SHARED_OPTIONAL_ARGUMENTS]) {
-    if (!required.includes(name)) delete (js.properties as JsonObject)[name];
-  }
+  const properties = js.properties as Record<string, JsonObject>;
+  for (const name of def.hidden ?? []) if (!required.includes(name)) delete properties[name];
+  for (const name of SHARED_OPTIONAL_ARGUMENTS) delete properties[name]?.description;
   for (const [alias, target] of shownAliases(def)) {
     js.properties = Object.fromEntries(
       Object.entries(js.properties as JsonObject).map(([k, v]) => [k === target ? alias : k, v]),
@@ -56,18 +57,32 @@ export function inputJsonSchema(def: ToolDef): Tool['inputSchema'] {
 }
 
 /**
- * The tool's output schema: the types of its success answer. Which fields are present is not spelled out
- * (`required` lists) and further properties are allowed, so a failed call's `structuredContent`
- * (`{error: {code, message}}`, with `isError: true`) validates against it too, as clients require; every success
- * answer carries all of its fields. Spelling both out in every tool would cost about 13 KB of every agent's context.
+ * The tool's output schema (src/mcp/compact-schema.ts exactOutputSchema): its success answer, exact, with the root
+ * left open so that a failed call's envelope (`{error: {code, message}}`, codes in docs/errors.md) validates too.
  */
 export function outputJsonSchema(def: ToolDef): NonNullable<Tool['outputSchema']> {
-  let js = compactOutputSchema(jsonSchema(def.output, 'output'));
-  if (typeof js.$ref === 'string' && js.$ref.startsWith('#/$defs/')) {
-    const defs = js.$defs as Record<string, JsonObject>;
-    js = { ...defs[js.$ref.slice('#/$defs/'.length)], $defs: defs };
+  const js = exactOutputSchema(
+    z.toJSONSchema(def.output, {
+      io: 'output',
+      unrepresentable: 'any',
+      metadata: nestedShapes,
+    }) as JsonObject,
+  );
+  const { $schema: _schema, $defs, ...root } = js;
+  const defs = { ...($defs as Record<string, JsonObject> | undefined) };
+  const ref = typeof root.$ref === 'string' ? root.$ref.slice('#/$defs/'.length) : undefined;
+  if (ref === undefined) return withDefs(root, defs);
+  // A root that is one of the nested shapes: written out in place (open), unless the shape nests itself (TaskTree).
+  if (JSON.stringify(defs[ref]).includes(`"#/$defs/${ref}"`)) {
+    return withDefs({ type: 'object', anyOf: [root, { required: ['error'] }] }, defs);
   }
-  return { ...shallowOutputSchema(js), type: 'object' } as NonNullable<Tool['outputSchema']>;
+  const { [ref]: shape, ...others } = defs;
+  return withDefs(openRoot(shape!), others);
+}
+
+function withDefs(root: JsonObject, defs: Record<string, JsonObject>): NonNullable<Tool['outputSchema']> {
+  const out = Object.keys(defs).length > 0 ? { ...root, $defs: defs } : root;
+  return out as NonNullable<Tool['outputSchema']>;
 }
 
 /**
@@ -94,7 +109,8 @@ export function toolDescriptor(def: ToolDef): Tool {
     description: def.description,
     inputSchema: inputJsonSchema(def),
     outputSchema: outputJsonSchema(def),
-    annotations: annotationsOf(def),
+    // MCP's defaults (a destructive write) need no annotations at all.
+    ...(Object.keys(annotationsOf(def)).length > 0 ? { annotations: annotationsOf(def) } : {}),
     // Hosts that render MCP Apps may show the live board with this tool's results.
     ...(BOARD_APP_TOOLS.has(def.name) ? { _meta: { ...BOARD_APP_TOOL_META } } : {}),
   };

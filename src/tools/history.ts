@@ -8,7 +8,7 @@ export const historyTools: ToolDef[] = [
   defineTool({
     name: 'get_task_history',
     title: 'Get task history',
-    description: "List a task's recorded field changes, oldest first: what changed, who, when.",
+    description: "A task's recorded field changes (what, who, when), oldest first.",
     input: schemas.getTaskHistory,
     output: z.looseObject({
       task_id: z.number().int().describe('The task'),

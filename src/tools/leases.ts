@@ -44,8 +44,7 @@ export const leaseTools: ToolDef[] = [
   defineTool({
     name: 'claim_next_task',
     title: 'Claim next ready task',
-    description:
-      'Claim your best ready task (or one unassigned in queue_name, or task_id) under a lease; heartbeat_task before it expires.',
+    description: 'Claim your best ready task under a lease; heartbeat_task before it expires.',
     input: writeInputs.claimNextTask,
     output: claimShape,
     resultDoc:

@@ -80,13 +80,25 @@ export const queueTools: ToolDef[] = [
   defineTool({
     name: 'get_queue_tasks',
     title: 'Get queue tasks',
-    description: "List a queue's tasks, with list_tasks' filters and paging.",
+    description: "List a queue's tasks, paged; list_tasks with queue_name takes every filter.",
     input: schemas.getQueueTasks,
     output: z.looseObject({ queue_name: z.string().describe('The queue'), ...pageFields }),
     resultDoc: '`{ queue_name, count, total, limit, offset, tasks }`.',
     errors: [],
     toolsets: ['planner'],
-    hidden: ['created_by', 'tags', 'sort'],
+    hidden: [
+      'created_by',
+      'tags',
+      'sort',
+      'assigned_to',
+      'status',
+      'include_description',
+      'exclude_status',
+      'parent_task_id',
+      'exclude_subtasks',
+      'include_archived',
+      'overdue',
+    ],
     annotations: { readOnlyHint: true, idempotentHint: true },
     run: async (board, args) => {
       const page = await board.getQueueTasks(args);

@@ -4,8 +4,9 @@ import { TASK_STATUSES } from '../domain/types.js';
 
 /**
  * Output shapes of the tools (their `outputSchema`) and of the resources, as zod schemas. They describe what the
- * board returns; objects are loose (extra fields allowed) so that a field added by the core later does not turn a
- * valid answer into a schema violation on the client.
+ * board returns. The zod objects are loose (the REST API's OpenAPI document keeps them open); the tools' output
+ * schemas close every nested object (src/mcp/compact-schema.ts), so a field the core adds must be added here too
+ * (test/mcp-output-schemas.test.ts calls every tool and fails otherwise).
  */
 
 const timestamp = (what: string) => z.string().describe(`${what} (ISO 8601, UTC)`);
@@ -148,6 +149,17 @@ export const agentQueueSummaryShape = z
     highest_priority: z.number().int().nullable().describe('Highest priority among open tasks, or null'),
   })
   .describe('Summary of an agent’s queue');
+
+/**
+ * The shapes an answer nests (a task in a list, the comments of a task): output schemas define each once under
+ * `$defs` with these names and refer to it (src/mcp/tools.ts outputJsonSchema).
+ */
+export const nestedShapes = z.registry<{ id: string }>();
+nestedShapes.add(taskShape, { id: 'Task' });
+nestedShapes.add(commentShape, { id: 'Comment' });
+nestedShapes.add(linkShape, { id: 'Link' });
+nestedShapes.add(historyShape, { id: 'Change' });
+nestedShapes.add(taskTreeShape, { id: 'TaskTree' });
 
 export const deleteShape = z.looseObject({
   success: z.literal(true).describe('Always true'),

@@ -9,7 +9,7 @@ export const subtaskTools: ToolDef[] = [
   defineTool({
     name: 'create_subtask',
     title: 'Create subtask',
-    description: "Create a subtask (it joins the parent's queue). The parent's status follows its subtasks.",
+    description: "Create a subtask; the parent's status follows its subtasks.",
     input: writeInputs.createSubtask,
     output: taskShape,
     resultDoc: 'The created subtask.',
@@ -36,6 +36,7 @@ export const subtaskTools: ToolDef[] = [
     errors: ['NOT_FOUND'],
     toolsets: ['planner'],
     aliases: { task_id: 'parent_task_id' },
+    hidden: ['include_archived'],
     annotations: { readOnlyHint: true, idempotentHint: true },
     run: async (board, args) => {
       const subtasks = await board.getSubtasks(args);
@@ -61,6 +62,7 @@ export const subtaskTools: ToolDef[] = [
       'refused with CONFLICT (read it from a deeper task, or flat with get_subtasks).',
     errors: ['NOT_FOUND', 'CONFLICT'],
     toolsets: ['planner'],
+    hidden: ['include_archived'],
     annotations: { readOnlyHint: true, idempotentHint: true },
     run: async (board, args) => ({ structured: { ...(await board.getTaskWithSubtasks(args)) } }),
   }),

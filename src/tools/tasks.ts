@@ -94,6 +94,7 @@ export const taskTools: ToolDef[] = [
     resultDoc: '`{ count, total, limit, offset, tasks }`.',
     errors: [],
     toolsets: ['planner'],
+    hidden: ['exclude_status', 'parent_task_id', 'exclude_subtasks'],
     annotations: { readOnlyHint: true, idempotentHint: true },
     run: async (board, args) => {
       const page = await board.listTasks(args);
@@ -116,7 +117,7 @@ export const taskTools: ToolDef[] = [
     input: schemas.searchTasks,
     output: z.looseObject({
       count: z.number().int(),
-      tasks: z.array(taskShape.extend({ snippet: z.string() })),
+      tasks: z.array(taskShape.omit({ description: true }).extend({ snippet: z.string() })),
       next_cursor: z.string().nullable(),
     }),
     resultDoc:
@@ -124,6 +125,7 @@ export const taskTools: ToolDef[] = [
       '`next_cursor` is null on the last page. Archived tasks only with include_archived; deleted tasks never.',
     errors: [],
     toolsets: ['planner'],
+    hidden: ['include_archived'],
     annotations: { readOnlyHint: true, idempotentHint: true },
     run: async (board, args) => {
       const page = await board.searchTasks(args);
@@ -186,7 +188,7 @@ export const taskTools: ToolDef[] = [
   defineTool({
     name: 'move_task',
     title: 'Hand off task',
-    description: 'Hand your task to another agent with a comment: what is done, what is left.',
+    description: 'Hand your task to another agent, with a comment for them.',
     input: writeInputs.moveTask,
     output: taskShape,
     resultDoc: 'The task after the hand-off (assigned to `new_agent`, idle).',

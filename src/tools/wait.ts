@@ -12,7 +12,7 @@ export const waitTools: ToolDef[] = [
     name: 'wait_for_task',
     title: 'Wait for a task',
     description:
-      'Wait for work instead of polling: answers when a ready task is yours or in queue_name (claim: true claims it), or null at timeout.',
+      'Wait for work instead of polling: answers with a task ready for you (claim: true claims it), or null at timeout.',
     input: schemas.waitForTask,
     output: z.looseObject({
       task: taskShape.nullable().describe('The ready task (claimed when claimed is true), or null'),
