@@ -158,7 +158,7 @@ describe('both MCP revisions, every client, every transport, the same answers', 
       try {
         expect(client.version).toBe(expectedVersion(mode));
         toolLists.set(`http ${mode}`, await client.listToolNames());
-        answers.set(`http ${mode}`, await workflow(client, `http-${mode}`));
+        answers.set(`http ${mode}`, await workflow(client, 'revisions-agent'));
       } finally {
         await client.close();
       }
@@ -171,7 +171,7 @@ describe('both MCP revisions, every client, every transport, the same answers', 
       try {
         expect(client.version).toBe(expectedVersion(mode));
         toolLists.set(`stdio ${mode}`, await client.listToolNames());
-        answers.set(`stdio ${mode}`, await workflow(client, `stdio-${mode}`));
+        answers.set(`stdio ${mode}`, await workflow(client, 'revisions-agent'));
       } finally {
         await client.close();
       }
