@@ -8,6 +8,14 @@ import { HttpConnection, type HttpResponse } from './http-client.js';
  */
 
 export const PROTOCOL_VERSION = '2025-11-25';
+export const MODERN_PROTOCOL_VERSION = '2026-07-28';
+
+/**
+ * `TINYTASK_BENCH_PROTOCOL=2026-07-28` makes every bench session speak MCP 2026-07-28: no initialize and no session;
+ * each request carries the `_meta` envelope and the `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name` headers.
+ * Read from the environment so that the load-generator worker processes follow the parent.
+ */
+const MODERN = process.env.TINYTASK_BENCH_PROTOCOL === MODERN_PROTOCOL_VERSION;
 
 export type CallOutcome =
   | { ok: true; value: unknown }
@@ -46,6 +54,12 @@ export class McpHttpSession {
     };
   }
 
+  private readonly envelope = {
+    'io.modelcontextprotocol/protocolVersion': MODERN_PROTOCOL_VERSION,
+    'io.modelcontextprotocol/clientCapabilities': {},
+    'io.modelcontextprotocol/clientInfo': { name: 'tinytask-bench', version: '1.0.0' },
+  };
+
   private headers(): Record<string, string> {
     if (!this.sessionId) return this.baseHeaders;
     return {
@@ -55,8 +69,14 @@ export class McpHttpSession {
     };
   }
 
-  /** The initialize handshake. Throws when the server refuses it. */
+  /** The initialize handshake (2026-07-28: one server/discover instead). Throws when the server refuses it. */
   async initialize(): Promise<void> {
+    if (MODERN) {
+      const { res, msg } = await this.rpc('server/discover', {});
+      if (res.status !== 200 || !msg || msg.error)
+        throw new Error(`server/discover answered HTTP ${res.status}: ${res.body.slice(0, 300)}`);
+      return;
+    }
     const id = this.nextId++;
     const res = await this.conn.request(
       'POST',
@@ -93,10 +113,21 @@ export class McpHttpSession {
   /** Sends a raw JSON-RPC request and returns the parsed response message. */
   async rpc(method: string, params: unknown): Promise<{ res: HttpResponse; msg: RpcMessage | undefined }> {
     const id = this.nextId++;
+    let headers = this.headers();
+    if (MODERN) {
+      const p = (params ?? {}) as Record<string, unknown>;
+      headers = {
+        ...this.baseHeaders,
+        'MCP-Protocol-Version': MODERN_PROTOCOL_VERSION,
+        'Mcp-Method': method,
+        ...(typeof p.name === 'string' ? { 'Mcp-Name': p.name } : {}),
+      };
+      params = { ...p, _meta: this.envelope };
+    }
     const res = await this.conn.request(
       'POST',
       this.path,
-      this.headers(),
+      headers,
       JSON.stringify({ jsonrpc: '2.0', id, method, params }),
     );
     return { res, msg: res.status === 200 ? pickResponse(res, id) : undefined };

@@ -57,8 +57,10 @@ export class StdioLineTransport implements Transport {
       return;
     }
     if ('method' in message) {
-      if ('id' in message) this.pending.add(message.id);
-      else if (message.method === 'notifications/cancelled') {
+      // A subscriptions/listen stream is answered only when it ends: it is not a request to drain before closing.
+      if ('id' in message) {
+        if (message.method !== 'subscriptions/listen') this.pending.add(message.id);
+      } else if (message.method === 'notifications/cancelled') {
         const id = (message.params as { requestId?: RequestId } | undefined)?.requestId;
         if (id !== undefined) this.settle(id);
       }

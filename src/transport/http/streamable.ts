@@ -5,7 +5,6 @@ import {
   isInitializeRequest,
   isLegacyRequest,
   type JSONRPCMessage,
-  type MessageExtraInfo,
   type RequestId,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from '@modelcontextprotocol/server';
@@ -437,7 +436,6 @@ function dispatchDirect(
   session: Session,
   transport: McpHttpTransport,
   message: DirectRequest,
-  sdkAccept: string,
   credential: Credential | undefined,
   delivery: Delivery,
 ): Promise<void> {
@@ -560,7 +558,7 @@ async function handleInSession(
   session.inflight++;
   try {
     if (direct) {
-      await dispatchDirect(ctx, env, session, transport, direct, sdkAccept, credential, delivery);
+      await dispatchDirect(ctx, env, session, transport, direct, credential, delivery);
       return;
     }
     // A client that disconnects before its answers cancels those requests (a held wait ends at once).
