@@ -85,7 +85,12 @@ const SERIES: Array<{
   { key: 'sessions', title: 'Open MCP sessions', color: '#1f77b4', pick: (s) => s.sessions },
   { key: 'fds', title: 'Open file descriptors', color: '#9467bd', pick: (s) => s.fds },
   { key: 'wal', title: 'WAL file (MB)', color: '#8c564b', pick: (s) => mb(s.walBytes) },
-  { key: 'tasks', title: 'Tasks on the board (thousands)', color: '#ff7f0e', pick: (s) => thousands(s.tasks) },
+  {
+    key: 'tasks',
+    title: 'Tasks on the board (thousands)',
+    color: '#ff7f0e',
+    pick: (s) => thousands(s.tasks),
+  },
 ];
 
 function mb(bytes: number | undefined): number | undefined {
@@ -154,7 +159,12 @@ function soakSvg(header: SoakHeader, samples: RunSample[], warmupS: number): str
   return `${out.join('\n')}\n`;
 }
 
-function report(header: SoakHeader, samples: RunSample[], warmupS: number, maxGrowth: number): {
+function report(
+  header: SoakHeader,
+  samples: RunSample[],
+  warmupS: number,
+  maxGrowth: number,
+): {
   md: string;
   ok: boolean;
 } {
