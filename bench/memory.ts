@@ -20,6 +20,7 @@ import {
   cliMain,
   commandLine,
   OUT_FLAG,
+  parseEnvList,
   PIN_FLAGS,
   setupPinning,
   stamp,
@@ -170,12 +171,7 @@ cliMain(
     const pin = setupPinning(f);
     const machine = machineInfo();
     const probeDir = mkdtempSync(path.join(os.tmpdir(), 'tinytask-memprobe-'));
-    const env: Record<string, string> = { TINYTASK_MEMPROBE_DIR: probeDir };
-    for (const pair of (f.serverEnv ?? '').split(',').filter(Boolean)) {
-      const eq = pair.indexOf('=');
-      if (eq <= 0) throw new Error(`--server-env takes NAME=value pairs, not '${pair}'`);
-      env[pair.slice(0, eq)] = pair.slice(eq + 1);
-    }
+    const env = { ...parseEnvList(f.serverEnv), TINYTASK_MEMPROBE_DIR: probeDir };
     const baseArgs = f.nodeArgs === undefined ? PRODUCT_NODE_ARGS : f.nodeArgs.split(' ').filter(Boolean);
     const server = await startServer({
       cpus: pin.serverCpus,

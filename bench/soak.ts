@@ -22,7 +22,7 @@ import {
   writeResult,
 } from './lib/cli.js';
 import { describeMachine, machineInfo, type MachineInfo } from './lib/machine.js';
-import { fmtMs, mdTable, median } from './lib/report.js';
+import { esc, fmtMs, mdTable, median } from './lib/report.js';
 import { runAgents, type RunSample } from './agents/run.js';
 
 const flags = defineFlags({
@@ -99,10 +99,6 @@ function mb(bytes: number | undefined): number | undefined {
 
 function thousands(n: number | undefined): number | undefined {
   return n === undefined ? undefined : n / 1000;
-}
-
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** One panel per series, time (minutes) on the shared x axis, the warm-up shaded. */
