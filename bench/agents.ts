@@ -10,6 +10,7 @@ import {
   commandLine,
   endProgress,
   OUT_FLAG,
+  parseEnvList,
   PIN_FLAGS,
   progressPrinter,
   setupPinning,
@@ -20,16 +21,6 @@ import {
 import { agentsMarkdown, headline } from './lib/report.js';
 import { runAgents } from './agents/run.js';
 import { PRODUCT_NODE_ARGS } from './lib/server.js';
-
-function parseEnvList(list: string | undefined): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const pair of (list ?? '').split(',').filter(Boolean)) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new Error(`--server-env takes NAME=value pairs separated by commas, not '${pair}'`);
-    env[pair.slice(0, eq)] = pair.slice(eq + 1);
-  }
-  return env;
-}
 
 const flags = defineFlags({
   agents: {

@@ -22,7 +22,7 @@ import {
   writeResult,
 } from './lib/cli.js';
 import { describeMachine, machineInfo, type MachineInfo } from './lib/machine.js';
-import { fmtMs, mdTable, median } from './lib/report.js';
+import { esc, fmtMs, mdTable, median } from './lib/report.js';
 import { runAgents, type RunSample } from './agents/run.js';
 
 const flags = defineFlags({
@@ -85,7 +85,12 @@ const SERIES: Array<{
   { key: 'sessions', title: 'Open MCP sessions', color: '#1f77b4', pick: (s) => s.sessions },
   { key: 'fds', title: 'Open file descriptors', color: '#9467bd', pick: (s) => s.fds },
   { key: 'wal', title: 'WAL file (MB)', color: '#8c564b', pick: (s) => mb(s.walBytes) },
-  { key: 'tasks', title: 'Tasks on the board (thousands)', color: '#ff7f0e', pick: (s) => thousands(s.tasks) },
+  {
+    key: 'tasks',
+    title: 'Tasks on the board (thousands)',
+    color: '#ff7f0e',
+    pick: (s) => thousands(s.tasks),
+  },
 ];
 
 function mb(bytes: number | undefined): number | undefined {
@@ -94,10 +99,6 @@ function mb(bytes: number | undefined): number | undefined {
 
 function thousands(n: number | undefined): number | undefined {
   return n === undefined ? undefined : n / 1000;
-}
-
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
 /** One panel per series, time (minutes) on the shared x axis, the warm-up shaded. */
@@ -154,7 +155,12 @@ function soakSvg(header: SoakHeader, samples: RunSample[], warmupS: number): str
   return `${out.join('\n')}\n`;
 }
 
-function report(header: SoakHeader, samples: RunSample[], warmupS: number, maxGrowth: number): {
+function report(
+  header: SoakHeader,
+  samples: RunSample[],
+  warmupS: number,
+  maxGrowth: number,
+): {
   md: string;
   ok: boolean;
 } {

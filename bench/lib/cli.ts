@@ -151,3 +151,14 @@ export function writeResult(dir: string, name: string, content: string): string 
 export function commandLine(script: string): string {
   return `npm run ${script}${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
 }
+
+/** `NAME=value,NAME=value` (the --server-env flag) as an environment object. */
+export function parseEnvList(list: string | undefined): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of (list ?? '').split(',').filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new Error(`--server-env takes NAME=value pairs separated by commas, not '${pair}'`);
+    env[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return env;
+}

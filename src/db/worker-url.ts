@@ -60,6 +60,8 @@ export function workerExecArgv(argv: readonly string[] = process.execArgv): stri
  * throughput (16 MB semi-spaces), but the writer and the readers keep little alive between messages, so a small
  * one costs a few more, cheaper scavenges and saves tens of MB per thread (docs/performance.md, memory).
  */
-export function threadResourceLimits(youngGenerationMb: number | undefined): { maxYoungGenerationSizeMb?: number } {
+export function threadResourceLimits(youngGenerationMb: number | undefined): {
+  maxYoungGenerationSizeMb?: number;
+} {
   return youngGenerationMb === undefined ? {} : { maxYoungGenerationSizeMb: youngGenerationMb };
 }
