@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv-provider.js';
 import { callOk, openHarness, type Connection, type Harness } from './mcp-support.js';
 import { toolCatalogue } from '../src/mcp/tools.js';
@@ -8,7 +7,7 @@ type Json = Record<string, unknown>;
 
 /** The SDK client's own validator (its default ajv), as every TypeScript MCP client runs it on tool results. */
 const sdkValidator = new AjvJsonSchemaValidator();
-const descriptors = new Map<string, Tool>(toolCatalogue(true).descriptors.map((d) => [d.name, d]));
+const descriptors = new Map(toolCatalogue(true).descriptors.map((d) => [d.name, d]));
 
 function sdkValid(tool: string, value: unknown): boolean {
   return sdkValidator.getValidator(descriptors.get(tool)!.outputSchema as never)(value).valid;
