@@ -236,6 +236,7 @@ describe('docker-compose.yml, profile scale', () => {
     expect(backend).toMatch(/^\s+balance roundrobin$/m);
     expect(backend).toMatch(/^\s+stick match req\.hdr\(mcp-session-id\)$/m);
     expect(backend).toMatch(/^\s+stick store-response res\.hdr\(mcp-session-id\)$/m);
+    expect(backend).toMatch(/^\s+option persist$/m);
     expect(backend).toMatch(/^\s+http-check send meth GET uri \/ready ver HTTP\/1\.1 hdr Host tinytask-lb$/m);
     for (const name of fronts) expect(backend).toContain(`${name}:3000`);
     for (const t of ['client', 'server', 'tunnel'])
