@@ -89,12 +89,10 @@ export const LATENCY_BUCKETS = [
 ] as const;
 
 /** Replaces a metric's label sets with what its `collect` returned (at render time). */
-function refill(
-  metric: { reset(): void },
-  value: ReturnType<Collect>,
-  put: (labels: Labels, v: number) => void,
-): void {
+function refill(metric: PromCounter<string> | PromGauge<string>, value: ReturnType<Collect>): void {
   metric.reset();
+  const put = (labels: Labels, v: number) =>
+    metric instanceof PromCounter ? metric.inc(labels, v) : metric.set(labels, v);
   if (typeof value === 'number') put({}, value);
   else for (const [labels, v] of value) put(labels, v);
 }
@@ -103,33 +101,11 @@ export class MetricsRegistry {
   readonly prom = new Registry();
 
   counter(name: string, help: string, options: MetricOptions = {}): Counter {
-    const { collect } = options;
-    return (
-      this.existing(name) ??
-      new Counter({
-        ...this.base(name, help, options),
-        ...(collect && {
-          collect(this: PromCounter<string>) {
-            refill(this, collect(), (labels, v) => this.inc(labels, v));
-          },
-        }),
-      })
-    );
+    return this.existing(name) ?? new Counter(this.config(name, help, options));
   }
 
   gauge(name: string, help: string, options: MetricOptions = {}): Gauge {
-    const { collect } = options;
-    return (
-      this.existing(name) ??
-      new Gauge({
-        ...this.base(name, help, options),
-        ...(collect && {
-          collect(this: PromGauge<string>) {
-            refill(this, collect(), (labels, v) => this.set(labels, v));
-          },
-        }),
-      })
-    );
+    return this.existing(name) ?? new Gauge(this.config(name, help, options));
   }
 
   histogram(
@@ -157,8 +133,18 @@ export class MetricsRegistry {
     return this.prom.getSingleMetric(name) as T | undefined;
   }
 
-  private base(name: string, help: string, options: MetricOptions) {
-    return { name, help, labelNames: options.labelNames ?? [], registers: [this.prom] };
+  private config(name: string, help: string, { labelNames = [], collect }: MetricOptions) {
+    return {
+      name,
+      help,
+      labelNames,
+      registers: [this.prom],
+      ...(collect && {
+        collect(this: PromCounter<string> | PromGauge<string>) {
+          refill(this, collect());
+        },
+      }),
+    };
   }
 }
 

@@ -24,6 +24,15 @@ describe('Node options and the database threads', () => {
     ).toEqual(['--enable-source-maps', '--import', 'tsx', '--conditions=dev', '--no-warnings']);
   });
 
+  it('passes the CPU profiler on, so bench:profile gets one profile per thread', () => {
+    expect(workerExecArgv(['--cpu-prof', '--cpu-prof-dir', '/tmp/p', '--cpu-prof-interval=500'])).toEqual([
+      '--cpu-prof',
+      '--cpu-prof-dir',
+      '/tmp/p',
+      '--cpu-prof-interval=500',
+    ]);
+  });
+
   describe('the built server started with memory flags', () => {
     let dir: string;
     beforeAll(async () => {

@@ -54,7 +54,7 @@ describe.each(MODES)('leases ($mode)', ({ inline }) => {
     const started = await t.board.updateTask({ id: c.id, status: 'working' });
     expect(started.lease_id).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(started.attempts).toBe(1);
-    expect(metrics.coordination.claims.get()).toBe(3);
+    expect(metrics.coordination.claims.value()).toBe(3);
   });
 
   it('the reaper returns an expired task to idle, same assignee, with a comment and a history entry', async () => {
@@ -91,13 +91,13 @@ describe.each(MODES)('leases ($mode)', ({ inline }) => {
       new_value: 'idle',
       changed_by: 'system:lease-reaper',
     });
-    expect(metrics.coordination.leaseExpiries.get()).toBe(1);
+    expect(metrics.coordination.leaseExpiries.value()).toBe(1);
     // It is ready again and can be reclaimed: a reclaim, a second attempt, a fresh lease.
     expect((await t.board.listReadyTasks({ agent_name: 'me' })).tasks.map((r) => r.id)).toEqual([task.id]);
     const again = await claimed('me');
     expect(again).toMatchObject({ id: task.id, attempts: 2 });
     expect(again.lease_id).not.toBe(mine.lease_id);
-    expect(metrics.coordination.reclaims.get()).toBe(1);
+    expect(metrics.coordination.reclaims.value()).toBe(1);
   });
 
   it('heartbeats and fenced writes extend the lease; the reaper then leaves the task alone', async () => {
@@ -195,7 +195,7 @@ describe.each(MODES)('leases ($mode)', ({ inline }) => {
     expect(dead).toMatchObject({ status: 'idle', attempts: 3, lease_expiries: 3 });
     expect(dead.dead_lettered_at).not.toBeNull();
     expect(dead.comments.at(-1)?.content).toContain('dead-lettered');
-    expect(metrics.coordination.deadLetters.get()).toBe(1);
+    expect(metrics.coordination.deadLetters.value()).toBe(1);
     await t.board.updateTask({ id: task.id, assigned_to: null });
     // Never claimed, never ready, not startable by hand.
     expect(await t.board.claimNextTask({ agent_name: 'x', queue_name: 'q' })).toBeNull();

@@ -79,7 +79,7 @@ describe('Streamable HTTP: 500 agents race claim_next_task over one queue', () =
         attempts: 1,
       });
     }
-    expect(server.metrics.coordination.claims.get()).toBe(TASKS);
+    expect(server.metrics.coordination.claims.value()).toBe(TASKS);
     expect((await server.board.listReadyTasks({ queue_name: 'pool' })).tasks).toEqual([]);
   }, 180_000);
 });

@@ -7,9 +7,9 @@ import { createServerMetrics, MetricsRegistry } from '../src/metrics.js';
 describe('metrics registry (prom-client)', () => {
   it('renders counters, gauges and histograms in the Prometheus text format', async () => {
     const m = createServerMetrics();
-    m.toolCalls.inc({ tool: 'create_task', outcome: 'ok' });
-    m.toolCalls.inc({ tool: 'create_task', outcome: 'ok' });
-    m.toolCalls.inc({ tool: 'get_task', outcome: 'error', code: 'NOT_FOUND' });
+    m.toolCalls.inc({ outcome: 'ok', tool: 'create_task' });
+    m.toolCalls.inc({ outcome: 'ok', tool: 'create_task' });
+    m.toolCalls.inc({ code: 'NOT_FOUND', outcome: 'error', tool: 'get_task' });
     m.toolLatency.observe({ tool: 'create_task' }, 0.003);
     m.toolLatency.observe({ tool: 'create_task' }, 0.02);
     m.waiters.set(3);
@@ -18,8 +18,8 @@ describe('metrics registry (prom-client)', () => {
     const text = await m.registry.render();
     expect(m.registry.contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
     expect(text).toContain('# TYPE tinytask_tool_calls_total counter');
-    expect(text).toContain('tinytask_tool_calls_total{tool="create_task",outcome="ok"} 2');
-    expect(text).toContain('tinytask_tool_calls_total{tool="get_task",outcome="error",code="NOT_FOUND"} 1');
+    expect(text).toContain('tinytask_tool_calls_total{outcome="ok",tool="create_task"} 2');
+    expect(text).toContain('tinytask_tool_calls_total{code="NOT_FOUND",outcome="error",tool="get_task"} 1');
     expect(text).toContain('# TYPE tinytask_tool_call_duration_seconds histogram');
     // Buckets are cumulative: 0.003 falls in le=0.005, 0.02 in le=0.025.
     expect(text).toContain('tinytask_tool_call_duration_seconds_bucket{le="0.0025",tool="create_task"} 0');

@@ -347,14 +347,15 @@ export async function invokeTool(
   }
   const seconds = (performance.now() - started) / 1000;
   metrics.toolLatency.observe({ tool: name }, seconds);
+  // Labels in alphabetical order: the exposition shows them in the order given.
   if (!result.ok) {
-    metrics.toolCalls.inc({ tool: name, outcome: 'error', code: result.error.code });
+    metrics.toolCalls.inc({ code: result.error.code, outcome: 'error', tool: name });
     logger.debug(
       { tool: name, durationMs: seconds * 1000, code: result.error.code, agent: session.agent },
       'tool call failed',
     );
   } else {
-    metrics.toolCalls.inc({ tool: name, outcome: 'ok' });
+    metrics.toolCalls.inc({ outcome: 'ok', tool: name });
     logger.debug({ tool: name, durationMs: seconds * 1000, agent: session.agent }, 'tool call');
   }
   return { ...result, seconds };
