@@ -38,6 +38,8 @@ export default defineConfig({
               extends: true as const,
               test: {
                 name: 'postgres',
+                // Each board here also creates a database and starts an I/O thread per connection.
+                testTimeout: 90_000,
                 include: POSTGRES_SUITES,
                 exclude: SQLITE_ONLY,
                 env: { TINYTASK_TEST_BACKEND: 'postgres' },

@@ -14,6 +14,9 @@ Commands:
   serve            Serve MCP (the default). TINYTASK_MODE picks stdio, http or both.
   backup <file>    Write a consistent copy of the database (TINYTASK_DB_PATH) to <file>,
                    safe while the server runs. Never overwrites an existing file.
+  migrate-to-postgres --from <sqlite file> --to <postgres url>
+                   Copy a SQLite board into an empty PostgreSQL database; prints every table's
+                   row count and checksum on both sides; exit 0 only when they all match.
   task|queue|agent Board commands over HTTP; see below, or tinytask-mcp task list --help.
 
 Options:
@@ -23,6 +26,18 @@ Options:
 Every setting is an environment variable (TINYTASK_MODE, TINYTASK_PORT, TINYTASK_HOST, TINYTASK_DB_PATH, ...);
 see docs/configuration.md. Logs are JSON on stderr; stdout carries only the MCP stdio protocol.
 `;
+
+/** `--name value` pairs, exactly the given names once each; null when the arguments are anything else. */
+function parseFlags<N extends string>(args: string[], names: N[]): Record<N, string> | null {
+  const out: Partial<Record<N, string>> = {};
+  for (let i = 0; i < args.length; i += 2) {
+    const name = args[i] as N;
+    const value = args[i + 1];
+    if (!names.includes(name) || value === undefined || out[name] !== undefined) return null;
+    out[name] = value;
+  }
+  return names.every((n) => out[n] !== undefined) ? (out as Record<N, string>) : null;
+}
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 usage or configuration error, or a start-up that cannot complete. */
 async function cli(argv: string[]): Promise<number> {
@@ -74,6 +89,15 @@ async function cli(argv: string[]): Promise<number> {
     await backupDatabase(config.dbPath, dest);
     process.stderr.write(`Backup of ${config.dbPath} written to ${dest}\n`);
     return 0;
+  }
+  if (command === 'migrate-to-postgres') {
+    const args = parseFlags(rest, ['--from', '--to']);
+    if (args) {
+      const { copySqliteToPostgres, formatCopyReport } = await import('./db/pg/copy.js');
+      const report = await copySqliteToPostgres(args['--from'], args['--to']);
+      process.stdout.write(formatCopyReport(report));
+      return report.verified ? 0 : 1;
+    }
   }
   process.stderr.write(`tinytask-mcp: unknown command or arguments: ${argv.join(' ')}\n\n${USAGE}`);
   return 2;

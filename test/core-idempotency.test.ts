@@ -4,7 +4,9 @@ import { createServerMetrics } from '../src/metrics.js';
 import { expectCode, inspect, MODES, openBoard, type TestBoard } from './core-support.js';
 
 const keysIn = (dbPath: string) =>
-  inspect(dbPath, (db) => db.prepare('SELECT agent, key, command FROM idempotency_keys ORDER BY key').all());
+  inspect(dbPath, (db) =>
+    db.prepare('SELECT agent, key, command FROM idempotency_keys ORDER BY key, agent').all(),
+  );
 
 describe.each(MODES)('idempotent writes ($mode)', ({ inline }) => {
   let t: TestBoard;

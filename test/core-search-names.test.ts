@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadMigrations, migrate } from '../src/db/migrate.js';
 import { expectCode, inspect, MODES, openBoard, tempDir, type TestBoard } from './core-support.js';
+import { TEST_BACKEND } from './pg-support.js';
 
 describe.each(MODES)('search, filters, due dates and agent names ($mode)', ({ inline }) => {
   let t: TestBoard;
@@ -84,7 +85,8 @@ describe.each(MODES)('search, filters, due dates and agent names ($mode)', ({ in
     await board.deleteTask({ id: b.id });
     expect((await board.searchTasks({ query: 'kilimanjaro' })).tasks).toEqual([]);
     expect((await board.searchTasks({ query: 'refund' })).tasks).toEqual([]);
-    const rows = inspect(t.dbPath, (db) => db.prepare('SELECT rowid FROM task_search').pluck().all());
+    const rowid = TEST_BACKEND === 'postgres' ? 'task_id' : 'rowid';
+    const rows = inspect(t.dbPath, (db) => db.prepare(`SELECT ${rowid} FROM task_search`).pluck().all());
     expect(rows).toEqual([a.id]);
   });
 

@@ -9,9 +9,11 @@ import { createBoard, type CoreBoard } from '../src/core/board.js';
 import type { ErrorCode } from '../src/domain/errors.js';
 import { silentLogger } from '../src/logger.js';
 import type { ServerMetrics } from '../src/metrics.js';
+import { openPgConnection } from '../src/db/pg/sync-connection.js';
 import { testDatabase } from './pg-support.js';
 
 /** PostgreSQL databases of boards opened on a caller's dir, kept for reopening on that dir. */
+const pgInspectors = new Map<string, Database.Database>();
 const pgDatabases = new Map<string, Awaited<ReturnType<typeof testDatabase>>>();
 
 /** Both designs run the same behaviour tests: writer thread + read pool, and everything inline. */
@@ -53,6 +55,11 @@ export async function openBoard(
     ...database.config,
     ...opts.config,
   });
+  if (database.config.databaseUrl && !pgInspectors.has(dbPath))
+    pgInspectors.set(
+      dbPath,
+      await openPgConnection(database.config.databaseUrl, { applicationName: 'tinytask test inspect' }),
+    );
   const board = await createBoard({
     config,
     logger: silentLogger(),
@@ -68,6 +75,8 @@ export async function openBoard(
     async close() {
       await board.close();
       if (!opts.dir) {
+        pgInspectors.get(dbPath)?.close();
+        pgInspectors.delete(dbPath);
         rmSync(dir, { recursive: true, force: true });
         await database.drop();
       }
@@ -89,6 +98,9 @@ export async function expectCode(call: Promise<unknown>, code: ErrorCode): Promi
 
 /** Runs `fn` on a separate read-only connection (to check the file itself, not through the board). */
 export function inspect<T>(dbPath: string, fn: (db: Database.Database) => T): T {
+  // On PostgreSQL: the board's own database, through a connection of its own with the same interface.
+  const pgConnection = pgInspectors.get(dbPath);
+  if (pgConnection) return fn(pgConnection);
   const db = new Database(dbPath, { readonly: true, fileMustExist: true });
   try {
     return fn(db);

@@ -65,5 +65,5 @@ export async function testDatabase(): Promise<{
 }> {
   if (TEST_BACKEND !== 'postgres') return { config: {}, drop: async () => undefined };
   const db = await freshPgDatabase();
-  return { config: { databaseUrl: db.url, databasePoolSize: 2 }, drop: db.drop };
+  return { config: { databaseUrl: db.url, databasePoolSize: 1 }, drop: db.drop };
 }
