@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadMigrations, migrate } from '../src/db/migrate.js';
 import type { ChangeSet, Task } from '../src/domain/types.js';
 import { expectCode, MODES, openBoard, tempDir, type TestBoard } from './core-support.js';
+import { TEST_BACKEND } from './pg-support.js';
 
 describe.each(MODES)('dependencies and the ready list ($mode)', ({ inline }) => {
   let t: TestBoard;
@@ -158,7 +159,8 @@ describe.each(MODES)('dependencies and the ready list ($mode)', ({ inline }) => 
   });
 });
 
-describe('schema 3 migration', () => {
+// Migrates an old SQLite file: a PostgreSQL board has no such history.
+describe.skipIf(TEST_BACKEND === 'postgres')('schema 3 migration', () => {
   it('turns each old blocked_by_task_id into a one-element list and keeps the blocked state', async () => {
     const dir = tempDir();
     const dbPath = join(dir, 'board.db');
