@@ -38,6 +38,23 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Drops a test database and every connection to it. `WITH (FORCE)` may meet an autovacuum worker, which only a
+ * member of pg_signal_backend may end (`.ci/run` grants it); without that grant the drop is retried until the
+ * worker has left the database, which it does within moments.
+ */
+async function dropDatabase(client: pg.Client, name: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== '42501' || attempt >= 600) throw err;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
 /** A new, empty database (bytewise collation, like SQLite) and the URL that reaches it. */
 export async function freshPgDatabase(): Promise<PgDatabase> {
   const name = `tinytask_test_${randomBytes(6).toString('hex')}`;
@@ -48,7 +65,7 @@ export async function freshPgDatabase(): Promise<PgDatabase> {
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
-    drop: () => admin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)).then(() => undefined),
+    drop: () => admin((c) => dropDatabase(c, name)),
   };
 }
 
