@@ -74,11 +74,19 @@ wait_health() { # container, seconds → 0 when healthy
 
 mcp() { node .ci/mcp-client.mjs "$@"; }
 
-mcp_retry() { # retries while the server starts: url command arg seconds
+# Retries while the server starts (connection refused, 503): url command arg seconds. A retry never hides a stuck
+# server: every failed attempt's reason is printed, and an attempt that got no answer (see .ci/mcp-client.mjs)
+# also prints the tail of the server's log ($MCP_LOG_CONTAINER or $MCP_LOG_COMPOSE, when set).
+mcp_retry() {
   local deadline=$(($(date +%s) + $4)) out
   while :; do
     if out=$(mcp "$1" "$2" "$3" 2>"$WORK/mcp.err"); then echo "$out"; return 0; fi
-    [ "$(date +%s)" -ge "$deadline" ] && { cat "$WORK/mcp.err" >&2; return 1; }
+    sed 's/^/  attempt failed: /' "$WORK/mcp.err" >&2
+    if grep -q 'no answer within' "$WORK/mcp.err"; then
+      if [ -n "${MCP_LOG_CONTAINER:-}" ]; then "$DOCKER" logs --tail 15 "$MCP_LOG_CONTAINER" 2>&1 | sed 's/^/  server: /' >&2; fi
+      if [ -n "${MCP_LOG_COMPOSE:-}" ]; then (cd "$MCP_LOG_COMPOSE" && docker-compose -p "$PROJECT" logs --tail 15 2>&1 | sed 's/^/  server: /' >&2); fi
+    fi
+    [ "$(date +%s)" -ge "$deadline" ] && return 1
     sleep 0.5
   done
 }
@@ -148,6 +156,7 @@ DATA="$WORK/data"
 mkdir -p "$DATA"
 chown "$APP_UID" "$DATA"
 C="$PREFIX-hardened"
+MCP_LOG_CONTAINER=$C
 "$DOCKER" run -d --name "$C" --read-only --tmpfs /tmp --cap-drop ALL --security-opt no-new-privileges:true \
   --memory 512m --cpus 1 --health-interval 1s --health-start-period 20s \
   -p 127.0.0.1::3000 -v "$DATA:/data" "$IMAGE" >/dev/null || abort "hardened run" "docker run failed"
@@ -168,7 +177,7 @@ else
 fi
 URL="http://$("$DOCKER" port "$C" 3000/tcp | head -n 1)/mcp"
 
-if created=$(mcp_retry "$URL" create-and-claim ci-agent 20) && echo "$created" | grep -q '"status":"working"'; then
+if created=$(mcp_retry "$URL" create-and-claim ci-agent 60) && echo "$created" | grep -q '"status":"working"'; then
   TASK_ID=$(echo "$created" | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).id')
   pass "MCP through the published port" "create_task + signup_for_task over Streamable HTTP → task $TASK_ID working"
 else
@@ -191,7 +200,7 @@ fi
 
 "$DOCKER" start "$C" >/dev/null
 URL="http://$("$DOCKER" port "$C" 3000/tcp | head -n 1)/mcp"
-if wait_health "$C" 60 && [ -n "$TASK_ID" ] && got=$(mcp_retry "$URL" get "$TASK_ID" 20) && echo "$got" | grep -q '"status":"working"'; then
+if wait_health "$C" 60 && [ -n "$TASK_ID" ] && got=$(mcp_retry "$URL" get "$TASK_ID" 60) && echo "$got" | grep -q '"status":"working"'; then
   pass "data survives restart" "docker start → healthy, task $TASK_ID still there and working"
 else
   fail "data survives restart" "after docker start: ${got:-task not readable}"
@@ -200,7 +209,7 @@ fi
 # The documented backup and restore scripts in their container mode: back up, write a task after the backup,
 # restore; the restored server has the first task and not the later one.
 if backup=$(DOCKER="$DOCKER" bash scripts/backup.sh --container "$C" --dir "$WORK/backups" 2>"$WORK/backup.err") &&
-   [ -s "$backup" ] && later=$(mcp_retry "$URL" create-and-claim later-agent 20); then
+   [ -s "$backup" ] && later=$(mcp_retry "$URL" create-and-claim later-agent 60); then
   LATER_ID=$(echo "$later" | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).id')
   if DOCKER="$DOCKER" bash scripts/restore.sh --container "$C" --yes "$backup" >"$WORK/restore.log" 2>&1; then
     URL="http://$("$DOCKER" port "$C" 3000/tcp | head -n 1)/mcp"
@@ -241,6 +250,8 @@ echo "=== compose"
 # A throw-away project directory, set up exactly as the README says: no ./data prepared (the default keeps /data in
 # the named volume tinytask-data, which Docker creates owned by the image's uid).
 COMPOSE_DIR="$WORK/compose"
+MCP_LOG_CONTAINER=
+MCP_LOG_COMPOSE=$COMPOSE_DIR
 mkdir -p "$COMPOSE_DIR"
 cp docker-compose.yml "$COMPOSE_DIR/"
 cp -r deploy "$COMPOSE_DIR/"
@@ -270,7 +281,7 @@ else
   else
     fail "compose applies limits and hardening" "HostConfig: $hc"
   fi
-  if created=$(mcp_retry "$URL" create-and-claim compose-agent 30) && echo "$created" | grep -q '"status":"working"'; then
+  if created=$(mcp_retry "$URL" create-and-claim compose-agent 60) && echo "$created" | grep -q '"status":"working"'; then
     CTASK=$(echo "$created" | node -p 'JSON.parse(require("fs").readFileSync(0, "utf8")).id')
     before=$("$DOCKER" inspect -f '{{.RestartCount}}' "$CC")
     "$DOCKER" exec "$CC" sh -c 'for d in /proc/[0-9]*; do [ "$(cat "$d/comm" 2>/dev/null)" = node ] && kill -9 "${d#/proc/}"; done; true'
@@ -281,7 +292,7 @@ else
       if [ "${rc%% *}" -gt "$before" ] && [ "${rc#* }" = true ]; then restarted=${rc%% *}; break; fi
       sleep 0.5
     done
-    if [ -n "$restarted" ] && got=$(mcp_retry "$URL" get "$CTASK" 30) && echo "$got" | grep -q '"status":"working"'; then
+    if [ -n "$restarted" ] && got=$(mcp_retry "$URL" get "$CTASK" 60) && echo "$got" | grep -q '"status":"working"'; then
       integrity=$("$DOCKER" exec "$CC" node -e 'const D=require("/app/node_modules/better-sqlite3");const db=new D("/data/tinytask.db",{readonly:true});console.log(db.pragma("integrity_check",{simple:true}))' 2>&1)
       if [ "$integrity" = ok ]; then
         pass "kill -9 → restarted by policy" "RestartCount $restarted, task $CTASK intact, integrity_check ok"

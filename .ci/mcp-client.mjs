@@ -1,5 +1,7 @@
 // A minimal MCP agent for the container checks, using the SDK's Streamable HTTP client from the repository's
-// node_modules. Prints one JSON line on stdout; exits non-zero with the reason on stderr.
+// node_modules. Prints one JSON line on stdout; exits non-zero with the reason on stderr. An attempt that gets no
+// answer within MCP_CLIENT_TIMEOUT_S (default 45) seconds fails naming the step it was waiting on and how long each
+// earlier step took, so a slow or stuck server can be told apart from a slow machine.
 //   node .ci/mcp-client.mjs http://127.0.0.1:3000/mcp create-and-claim <agent>   → {"id":..,"status":"working"}
 //   node .ci/mcp-client.mjs http://127.0.0.1:3000/mcp get <task id>              → {"id":..,"status":..,"title":..}
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -18,15 +20,30 @@ async function call(client, name, args) {
   return data;
 }
 
+const timeoutS = Number(process.env.MCP_CLIENT_TIMEOUT_S ?? 45);
+const t0 = Date.now();
+let step = 'connect (initialize)';
+let stepStart = t0;
+const done = [];
+function next(name) {
+  const now = Date.now();
+  done.push(`${step} ${now - stepStart} ms`);
+  step = name;
+  stepStart = now;
+}
 const client = new Client({ name: 'tinytask-ci', version: '1.0.0' });
 const transport = new StreamableHTTPClientTransport(new URL(url));
 const timer = setTimeout(() => {
-  console.error('mcp-client: no answer within 20 s');
+  console.error(
+    `mcp-client: no answer within ${timeoutS} s while waiting on ${step} (for ${Date.now() - stepStart} ms; ` +
+      `before: ${done.join(', ') || 'nothing'})`,
+  );
   process.exit(1);
-}, 20_000);
+}, timeoutS * 1000);
 try {
   await client.connect(transport);
   if (command === 'create-and-claim') {
+    next('create_task');
     const created = await call(client, 'create_task', {
       title: `container check ${new Date().toISOString()}`,
       description: 'written by .ci/mcp-client.mjs through the published port',
@@ -34,16 +51,19 @@ try {
       assigned_to: arg,
       priority: 5,
     });
+    next('signup_for_task');
     const claim = await call(client, 'signup_for_task', { agent_name: arg });
     if (!claim.claimed || claim.task?.id !== created.id)
       throw new Error(`claim failed: ${JSON.stringify(claim)}`);
     console.log(JSON.stringify({ id: created.id, status: claim.task.status }));
   } else if (command === 'get') {
+    next('get_task');
     const task = await call(client, 'get_task', { id: Number(arg) });
     console.log(JSON.stringify({ id: task.id, status: task.status, title: task.title }));
   } else {
     throw new Error(`unknown command ${command}`);
   }
+  next('close');
   await client.close();
   clearTimeout(timer);
 } catch (err) {
