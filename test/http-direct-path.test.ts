@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MCP_ACCEPT, rawSession, startTestServer, type TestServer } from './http-harness.js';
 
 /**
- * A single request in a session skips the SDK's handleRequest (src/transport/http/direct.ts). Its answers must be
- * the ones the SDK path gives: same body, same headers, and the SDK's own checks for anything unusual.
+ * A single request in a session, the commonest request of all, through the one path (src/transport/http/streamable.ts
+ * and uws-streamable.ts): the answers the SDK's own transport gave before it was replaced — same body, same headers,
+ * same refusals for anything unusual.
  */
 describe('HTTP direct request path', () => {
   let server: TestServer;
@@ -53,7 +54,7 @@ describe('HTTP direct request path', () => {
     expect(body.error.code).toBe(-32601);
   });
 
-  it('leaves a malformed JSON-RPC request to the SDK transport, which rejects it', async () => {
+  it('refuses a malformed JSON-RPC request as the SDK transport did (400, -32700, id null)', async () => {
     const res = await post({ jsonrpc: '2.0', id: 10, method: 'tools/call', params: 'not an object' });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { id: unknown; error: { code: number } };

@@ -129,7 +129,7 @@ export class AgentGroup {
   /** Starts every agent's loop. */
   run(): void {
     this.loops = this.sessions.map((s, i) =>
-      s.sessionId
+      s.ready
         ? this.agentLoop(s, this.job.agents[i] as string).catch((err: unknown) => {
             this.crashed++;
             this.sample(`agent loop crashed: ${(err as Error).stack ?? String(err)}`);

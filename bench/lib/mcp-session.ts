@@ -40,6 +40,11 @@ export class McpHttpSession {
   readonly conn: HttpConnection;
   readonly path: string;
   sessionId: string | undefined;
+  /**
+   * True once `initialize` succeeded. A 2026-07-28 session has no `sessionId` (the revision has no sessions), so
+   * callers ask this, not the id, whether the session can make calls.
+   */
+  ready = false;
   private nextId = 1;
   private readonly baseHeaders: Record<string, string>;
 
@@ -75,6 +80,7 @@ export class McpHttpSession {
       const { res, msg } = await this.rpc('server/discover', {});
       if (res.status !== 200 || !msg || msg.error)
         throw new Error(`server/discover answered HTTP ${res.status}: ${res.body.slice(0, 300)}`);
+      this.ready = true;
       return;
     }
     const id = this.nextId++;
@@ -108,6 +114,7 @@ export class McpHttpSession {
     if (ack.status !== 202 && ack.status !== 200) {
       throw new Error(`notifications/initialized answered HTTP ${ack.status}: ${ack.body.slice(0, 300)}`);
     }
+    this.ready = true;
   }
 
   /** Sends a raw JSON-RPC request and returns the parsed response message. */

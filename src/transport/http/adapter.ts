@@ -299,14 +299,12 @@ function finishDiscard(ctx: HttpContext): void {
 }
 
 /**
- * Answers 413 to a request whose body is over the limit, in a way the client can read: the answer goes out at
- * once, the rest of the body is read and discarded (up to DISCARD_LIMIT_BYTES), and only then, if the body was
+ * Answers 413 to a request whose body is over the limit, in a way the client can read: `answer` sends the refusal
+ * at once, the rest of the body is read and discarded (up to DISCARD_LIMIT_BYTES), and only then, if the body was
  * not complete, is the connection closed.
  */
-export function sendPayloadTooLarge(ctx: HttpContext, limit: number, jsonRpc: boolean): void {
-  const message = `Payload Too Large: the body must not exceed ${limit} bytes`;
-  if (jsonRpc) sendJsonRpcError(ctx, 413, -32000, message);
-  else sendJson(ctx, 413, { error: message });
+export function sendPayloadTooLarge(ctx: HttpContext, answer: () => void): void {
+  answer();
   if (ctx.discard && (ctx.discard.ended || ctx.discard.bytes > DISCARD_LIMIT_BYTES)) finishDiscard(ctx);
 }
 

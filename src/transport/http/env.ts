@@ -3,10 +3,11 @@ import type { Logger } from '../../logger.js';
 import { sessionToolsetChoices, toolCatalogue } from '../../mcp/tools.js';
 import type { McpDeps, McpSessionContext } from '../../mcp/types.js';
 import { parseToolsetList } from '../../tools/toolsets.js';
-import { type HttpContext, sendJsonRpcError } from './adapter.js';
+import type { HttpContext } from './adapter.js';
 import { sessionContextOf, type Credential } from './security.js';
 import type { ModernHttp } from './modern.js';
 import type { SessionRegistry } from './sessions.js';
+import { refuse } from './transport-errors.js';
 
 /** What the HTTP route handlers share for the life of one server. */
 export interface HttpEnv {
@@ -26,19 +27,11 @@ export interface HttpEnv {
  */
 export function admitNewSession(ctx: HttpContext, env: HttpEnv): boolean {
   if (env.shuttingDown()) {
-    sendJsonRpcError(ctx, 503, -32000, 'Service Unavailable: the server is shutting down', [
-      ['Retry-After', '5'],
-    ]);
+    refuse(ctx, 'shuttingDown');
     return false;
   }
   if (!env.sessions.reserve()) {
-    sendJsonRpcError(
-      ctx,
-      503,
-      -32000,
-      `Service Unavailable: too many open sessions (limit ${env.config.maxSessions}); retry later`,
-      [['Retry-After', '5']],
-    );
+    refuse(ctx, 'tooManySessions', String(env.config.maxSessions));
     return false;
   }
   return true;
@@ -59,7 +52,7 @@ export function sessionFor(
   if (asked.length > 0) {
     const parsed = parseToolsetList(asked.join(','));
     if ('error' in parsed) {
-      sendJsonRpcError(ctx, 400, -32602, `Invalid toolsets query parameter: ${parsed.error}`);
+      refuse(ctx, 'invalidToolsets', `Invalid toolsets query parameter: ${parsed.error}`);
       return undefined;
     }
     context.connectionToolsets = parsed.toolsets;
@@ -67,10 +60,9 @@ export function sessionFor(
   const choices = sessionToolsetChoices(env.config.toolsets, context);
   if (toolCatalogue(env.deps.board.historyEnabled, choices).descriptors.length === 0) {
     const described = choices.map((c) => `${c.source}: ${c.toolsets.join(',')}`).join('; ');
-    sendJsonRpcError(
+    refuse(
       ctx,
-      400,
-      -32602,
+      'invalidToolsets',
       `The toolsets in force (${described}) have no tool in common; ask for toolsets the server and your token allow.`,
     );
     return undefined;

@@ -9,13 +9,12 @@ import {
   parseJsonBody,
   ResponseStream,
   send,
-  sendJsonRpcError,
-  sendPayloadTooLarge,
 } from './adapter.js';
 import { admitNewSession, sessionFor, type HttpEnv } from './env.js';
 import type { Credential } from './security.js';
 import type { Session } from './sessions.js';
 import { mediaType } from './streamable.js';
+import { refuse, refuseTooLarge } from './transport-errors.js';
 
 /**
  * The legacy MCP HTTP+SSE transport (protocol 2024-11-05), for old clients: `GET /sse` opens the server-to-client
@@ -163,35 +162,35 @@ export async function postSseMessage(
   const read = await body;
   if (read.kind === 'aborted') return;
   if (read.kind === 'too-large') {
-    sendPayloadTooLarge(ctx, env.config.maxBodyBytes, true);
+    refuseTooLarge(ctx, env.config.maxBodyBytes);
     return;
   }
   const sessionId = new URLSearchParams(ctx.query).get('sessionId');
   if (!sessionId) {
-    sendJsonRpcError(ctx, 400, -32000, 'Bad Request: the sessionId query parameter is required');
+    refuse(ctx, 'sseSessionIdRequired');
     return;
   }
   const session = env.sessions.get(sessionId);
   if (!session || session.kind !== 'sse' || session.closed) {
-    sendJsonRpcError(ctx, 404, -32001, 'Session not found: open a new stream with GET /sse');
+    refuse(ctx, 'sseSessionNotFound');
     return;
   }
   if (session.credentialId !== credential?.id) {
-    sendJsonRpcError(ctx, 403, -32000, 'Forbidden: this session was created with another credential');
+    refuse(ctx, 'wrongCredential');
     return;
   }
   if (mediaType(ctx.header('content-type')) !== 'application/json') {
-    sendJsonRpcError(ctx, 415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
+    refuse(ctx, 'unsupportedMediaType');
     return;
   }
   const json = parseJsonBody(read.body);
   if (!json.ok) {
-    sendJsonRpcError(ctx, 400, -32700, json.message);
+    refuse(ctx, 'parseError', json.message);
     return;
   }
   const parsed = JSONRPCMessageSchema.safeParse(json.value);
   if (!parsed.success) {
-    sendJsonRpcError(ctx, 400, -32600, 'Invalid Request: the body is not a JSON-RPC message');
+    refuse(ctx, 'notJsonRpc');
     return;
   }
   session.lastActive = Date.now();

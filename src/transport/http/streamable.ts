@@ -2,50 +2,37 @@ import { randomUUID } from 'node:crypto';
 import { JSONRPCMessageSchema } from '@modelcontextprotocol/core';
 import {
   type AuthInfo,
-  isInitializeRequest,
-  isLegacyRequest,
+  classifyInboundRequest,
   type JSONRPCMessage,
-  type RequestId,
-  SUPPORTED_PROTOCOL_VERSIONS,
+  type MessageExtraInfo,
 } from '@modelcontextprotocol/server';
 import { createMcpServer, type McpSessionContext } from '../../mcp/server.js';
-import {
-  type BodyResult,
-  type HeaderList,
-  type HttpContext,
-  parseJsonBody,
-  ResponseStream,
-  responseHeaders,
-  send,
-  sendJsonRpcError,
-  sendPayloadTooLarge,
-  sendWebResponse,
-} from './adapter.js';
-import { type DirectSink, McpHttpTransport } from './direct.js';
+import { type BodyResult, type HttpContext, parseJsonBody, send, sendWebResponse } from './adapter.js';
 import { admitNewSession, sessionFor, type HttpEnv } from './env.js';
 import type { Credential } from './security.js';
 import type { Session } from './sessions.js';
+import { MAX_BATCH_SIZE, refuse, refuseTooLarge } from './transport-errors.js';
+import {
+  type Delivery,
+  Exchange,
+  isInitialize,
+  requestIdsOf,
+  UwsStreamableTransport,
+} from './uws-streamable.js';
 
 /**
- * MCP Streamable HTTP (2025-11-25) at `/mcp`, on the SDK's `WebStandardStreamableHTTPServerTransport`.
+ * The router of `/mcp`: every request takes one path through it.
  *
- * This layer owns what the SDK transport leaves to its host: routing a request to its session (one MCP server and
- * one transport per session, created on `initialize`), the session cap and idle expiry, credential binding, the
- * body limit while reading from uWS, and the choice between a JSON and an SSE answer. The SDK transport does the
- * protocol checks (JSON parsing, JSON-RPC validation, session id and protocol version headers, one GET stream per
- * session, DELETE).
+ *   uWS callback → body read (bounded, started by server.ts) → 413 / 406 / 415 → JSON parsed once (400, -32700)
+ *   → revision: a POST without `Mcp-Session-Id` is classified by the SDK's `classifyInboundRequest`
+ *       2026-07-28 → the SDK's strict modern handler (modern.ts), which owns the 2026 request ladder
+ *       2025-11-25 → each JSON-RPC message validated once (400) → the session, created by `initialize`, or the
+ *                    stateless exchange → `UwsStreamableTransport` (uws-streamable.ts) → the session's MCP server
  *
- * Answer format. The SDK transport is run in SSE mode; its per-POST event stream is then
- *  - streamed as is when the client accepts only `text/event-stream`;
- *  - collected and answered as plain JSON when it carries nothing but the responses (the common case: one tool call,
- *    one result) and the client accepts JSON;
- *  - switched to streaming SSE the moment the server sends anything else for that request (progress or log
- *    notifications, a server-to-client request), when the client accepts SSE.
- * The SDK's own `enableJsonResponse` is fixed per transport and silently drops such messages, so it is not used.
- *
- * Fast path. A single JSON-RPC request in an established session from a client that accepts JSON (nearly every
- * tool call) skips `handleRequest` and goes to the session's server through `McpHttpTransport.dispatch`
- * (direct.ts), answered with the same rules as above without the web Request/stream round trip.
+ * Every refusal comes from the transport's error catalogue (transport-errors.ts). This file owns what the
+ * transport leaves to its host: sessions (one MCP server and one transport per session), the session cap and idle
+ * expiry, credential binding, the protocol version header, one GET stream per session, DELETE, and request ids
+ * unique among a session's requests in flight (answers are routed by id).
  */
 
 export interface Acceptable {
@@ -75,8 +62,6 @@ export function mediaType(header: string | undefined): string {
   return (header ?? '').split(';', 1)[0]!.trim().toLowerCase();
 }
 
-type Delivery = 'sse' | 'json' | 'auto';
-
 function deliveryFor(accept: Acceptable): Delivery {
   if (!accept.json) return 'sse';
   return accept.sse ? 'auto' : 'json';
@@ -92,126 +77,31 @@ function authInfoOf(credential: Credential | undefined): AuthInfo | undefined {
   };
 }
 
-/**
- * A web `Request` for the SDK transport, from data already copied out of uWS. POST bodies are not attached: they
- * were read and parsed here and go to the transport as `parsedBody`.
- */
-function webRequest(ctx: HttpContext, accept: string, signal?: AbortSignal): Request {
-  const headers = new Headers();
-  for (const [k, v] of ctx.headers) if (k !== 'accept' && k !== 'content-length') headers.append(k, v);
-  headers.set('accept', accept);
-  const url = `http://localhost${ctx.path}${ctx.query ? `?${ctx.query}` : ''}`;
-  return new Request(url, { method: ctx.method, headers, ...(signal ? { signal } : {}) });
-}
-
-/** Ids of the requests (not notifications or responses) in a POSTed message or batch. */
-function requestIds(parsed: unknown): Array<string | number> {
-  const ids: Array<string | number> = [];
-  for (const m of Array.isArray(parsed) ? parsed : [parsed]) {
-    if (m === null || typeof m !== 'object') continue;
-    const { id, method } = m as { id?: unknown; method?: unknown };
-    if (typeof method === 'string' && (typeof id === 'string' || typeof id === 'number')) ids.push(id);
-  }
-  return ids;
-}
-
-/** `data:` payload of one SSE event, or undefined for a comment-only event. */
-function eventData(event: string): string | undefined {
-  const lines: string[] = [];
-  for (const line of event.split('\n')) {
-    if (line.startsWith('data:')) lines.push(line.slice(line.startsWith('data: ') ? 6 : 5));
-  }
-  return lines.length > 0 ? lines.join('\n') : undefined;
-}
-
-function isResponseMessage(value: unknown): boolean {
-  if (value === null || typeof value !== 'object') return false;
-  const m = value as Record<string, unknown>;
-  return 'id' in m && ('result' in m || 'error' in m) && !('method' in m);
+function extraOf(credential: Credential | undefined): MessageExtraInfo {
+  const authInfo = authInfoOf(credential);
+  return authInfo ? { authInfo } : {};
 }
 
 /**
- * Delivers the SDK transport's answer to a POST according to `delivery` (see the module comment). Non-SSE answers
- * (errors, 202) are sent as they are.
+ * A request header as a web `Headers` object would give it: repeated values joined by `, ` (so a repeated
+ * `Mcp-Session-Id` names no session and a repeated version header no version), undefined when absent.
  */
-async function deliverPost(
-  ctx: HttpContext,
-  response: Response,
-  delivery: Delivery,
-  env: HttpEnv,
-): Promise<void> {
-  const contentType = response.headers.get('content-type') ?? '';
-  if (!response.body || !contentType.startsWith('text/event-stream') || delivery === 'sse') {
-    await sendWebResponse(ctx, response);
-    return;
-  }
-  const reader = response.body.getReader();
-  ctx.onAbort(() => {
-    reader.cancel().catch(() => undefined);
-  });
-  const decoder = new TextDecoder();
-  const events: string[] = [];
-  /** Raw JSON of each response, sent on as it is (no second serialization). */
-  const responses: string[] = [];
-  let pending = '';
-  let stream: ResponseStream | undefined;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (stream) {
-        if (!(await stream.write(value))) break;
-        continue;
-      }
-      pending += decoder.decode(value, { stream: true });
-      let cut: number;
-      while (!stream && (cut = pending.indexOf('\n\n')) !== -1) {
-        const event = pending.slice(0, cut + 2);
-        pending = pending.slice(cut + 2);
-        const data = eventData(event);
-        if (data === undefined) continue;
-        let message: unknown;
-        try {
-          message = JSON.parse(data);
-        } catch {
-          message = undefined;
-        }
-        events.push(event);
-        if (isResponseMessage(message)) {
-          responses.push(data);
-        } else if (delivery === 'auto') {
-          // The server has something to say before the answer: the client gets the event stream.
-          stream = new ResponseStream(ctx, response.status, responseHeaders(response));
-          for (const e of events) if (!(await stream.write(e))) break;
-          if (pending) await stream.write(pending);
-        } else {
-          env.logger.debug({ message }, 'server message dropped: the client accepts only JSON');
-        }
-      }
-    }
-  } catch (err) {
-    env.logger.debug({ err }, 'reading the MCP response stream failed');
-  }
-  if (stream) {
-    stream.end();
-    return;
-  }
-  if (ctx.aborted) return;
-  if (responses.length === 0) {
-    sendJsonRpcError(ctx, 503, -32000, 'The session closed before the request was answered');
-    return;
-  }
-  const headers: HeaderList = [['Content-Type', 'application/json']];
-  const sessionId = response.headers.get('mcp-session-id');
-  if (sessionId) headers.push(['Mcp-Session-Id', sessionId]);
-  send(ctx, 200, headers, responses.length === 1 ? responses[0] : `[${responses.join(',')}]`);
+function joinedHeader(ctx: HttpContext, name: string): string | undefined {
+  let value: string | undefined;
+  for (const [k, v] of ctx.headers) if (k === name) value = value === undefined ? v : `${value}, ${v}`;
+  return value;
 }
 
-function newTransport(env: HttpEnv, onsessioninitialized?: (id: string) => void): McpHttpTransport {
-  return new McpHttpTransport({
-    ...(onsessioninitialized ? { sessionIdGenerator: () => randomUUID(), onsessioninitialized } : {}),
-    maxRequestBodySize: env.config.maxBodyBytes,
-  });
+/** The POSTed body as JSON-RPC messages, each validated once; undefined when one is not a JSON-RPC message. */
+function validMessages(parsed: unknown): JSONRPCMessage[] | undefined {
+  const items = Array.isArray(parsed) ? (parsed as unknown[]) : [parsed];
+  const out: JSONRPCMessage[] = [];
+  for (const item of items) {
+    const checked = JSONRPCMessageSchema.safeParse(item);
+    if (!checked.success) return undefined;
+    out.push(checked.data as JSONRPCMessage);
+  }
+  return out;
 }
 
 /** Handles one request to `/mcp`. `body` is the body read started synchronously by the router (POST only). */
@@ -222,98 +112,144 @@ export async function handleMcp(
   body: Promise<BodyResult> | undefined,
 ): Promise<void> {
   const accept = acceptable(ctx.header('accept'));
-  /** The POSTed JSON, parsed once here and handed to the SDK transport as `parsedBody`. */
-  let parsed: unknown;
-  if (ctx.method === 'POST') {
-    const read = await body!;
-    if (read.kind === 'aborted') return;
-    if (read.kind === 'too-large') {
-      sendPayloadTooLarge(ctx, env.config.maxBodyBytes, true);
+  if (ctx.method !== 'POST') {
+    if (ctx.method === 'GET' && !accept.sse) {
+      refuse(ctx, 'notAcceptableStream');
       return;
     }
-    if (!accept.json && !accept.sse) {
-      sendJsonRpcError(
-        ctx,
-        406,
-        -32000,
-        'Not Acceptable: the client must accept application/json or text/event-stream',
-      );
+    const sessionId = joinedHeader(ctx, 'mcp-session-id');
+    if (sessionId === undefined) {
+      refuse(ctx, 'sessionRequired');
       return;
     }
-    if (mediaType(ctx.header('content-type')) !== 'application/json') {
-      sendJsonRpcError(ctx, 415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
-      return;
+    const session = sessionOf(ctx, env, sessionId, credential);
+    if (!session) return;
+    if (!checkVersion(ctx, session.transport as UwsStreamableTransport)) return;
+    if (ctx.method === 'GET') await openGetStream(ctx, session);
+    else {
+      await env.sessions.close(session, 'DELETE');
+      send(ctx, 200, []);
     }
-    const json = parseJsonBody(read.body);
-    if (!json.ok) {
-      sendJsonRpcError(ctx, 400, -32700, json.message);
-      return;
-    }
-    parsed = json.value;
-  } else if (ctx.method === 'GET' && !accept.sse) {
-    sendJsonRpcError(ctx, 406, -32000, 'Not Acceptable: the client must accept text/event-stream');
     return;
   }
-  const sdkAccept = ctx.method === 'POST' ? 'application/json, text/event-stream' : 'text/event-stream';
+
+  const read = await body!;
+  if (read.kind === 'aborted') return;
+  if (read.kind === 'too-large') {
+    refuseTooLarge(ctx, env.config.maxBodyBytes);
+    return;
+  }
+  if (!accept.json && !accept.sse) {
+    refuse(ctx, 'notAcceptable');
+    return;
+  }
+  if (mediaType(ctx.header('content-type')) !== 'application/json') {
+    refuse(ctx, 'unsupportedMediaType');
+    return;
+  }
+  const json = parseJsonBody(read.body);
+  if (!json.ok) {
+    refuse(ctx, 'parseError', json.message);
+    return;
+  }
+  const parsed = json.value;
   const delivery = deliveryFor(accept);
+  const sessionId = joinedHeader(ctx, 'mcp-session-id');
+
+  if (sessionId !== undefined && !env.config.stateless) {
+    const session = sessionOf(ctx, env, sessionId, credential);
+    if (!session) return;
+    const messages = batchOf(ctx, parsed, 'invalidMessage');
+    if (!messages) return;
+    if (messages.some((m) => isInitialize(m))) {
+      refuse(ctx, 'alreadyInitialized');
+      return;
+    }
+    if (!checkVersion(ctx, session.transport as UwsStreamableTransport)) return;
+    await postInSession(ctx, env, session, messages, credential, delivery);
+    return;
+  }
 
   // Sessions are 2025-11-25 only: a request with no session id may be 2026-07-28, as the SDK decides.
-  if (ctx.method === 'POST' && ctx.header('mcp-session-id') === undefined) {
-    // The SDK ends the exchange (a held call, a subscriptions/listen stream) when the client goes away.
-    const gone = new AbortController();
-    ctx.onAbort(() => gone.abort());
-    const request = webRequest(
-      ctx,
-      ctx.header('accept') ?? 'application/json, text/event-stream',
-      gone.signal,
-    );
-    if (!(await isLegacyRequest(request, parsed, { maxRequestBodySize: env.config.maxBodyBytes }))) {
-      await handleModern(ctx, env, credential, request, parsed);
+  if (sessionId === undefined) {
+    const outcome = classifyInboundRequest({
+      httpMethod: 'POST',
+      protocolVersionHeader: joinedHeader(ctx, 'mcp-protocol-version'),
+      mcpMethodHeader: joinedHeader(ctx, 'mcp-method'),
+      mcpNameHeader: joinedHeader(ctx, 'mcp-name'),
+      body: parsed,
+    });
+    if (outcome.kind !== 'legacy') {
+      await handleModern(ctx, env, credential, parsed);
       return;
     }
   }
 
+  const messages = batchOf(ctx, parsed, env.config.stateless ? 'invalidMessage' : 'notJsonRpc');
+  if (!messages) return;
   if (env.config.stateless) {
-    await handleStateless(ctx, env, credential, parsed, delivery);
+    await postStateless(ctx, env, credential, messages, delivery);
     return;
   }
-
-  const sessionId = ctx.header('mcp-session-id');
-  if (sessionId !== undefined) {
-    const session = env.sessions.get(sessionId);
-    if (!session || session.kind !== 'streamable_http' || session.closed) {
-      sendJsonRpcError(
-        ctx,
-        404,
-        -32001,
-        'Session not found: it expired or was closed; send initialize to start a new one',
-      );
-      return;
-    }
-    if (session.credentialId !== credential?.id) {
-      sendJsonRpcError(ctx, 403, -32000, 'Forbidden: this session was created with another credential');
-      return;
-    }
-    await handleInSession(ctx, env, session, sdkAccept, parsed, credential, delivery);
+  const initialize = messages.some((m) => isInitialize(m));
+  if (!initialize || messages.length === 0) {
+    refuse(ctx, messages.length === 0 ? 'notJsonRpc' : 'sessionRequired');
     return;
   }
-
-  if (ctx.method !== 'POST') {
-    sendJsonRpcError(ctx, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
-    return;
-  }
-  const messages = Array.isArray(parsed) ? parsed : [parsed];
-  if (!messages.some((m) => isInitializeRequest(m))) {
-    if (messages.length > 0 && messages.every((m) => JSONRPCMessageSchema.safeParse(m).success)) {
-      sendJsonRpcError(ctx, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
-    } else {
-      sendJsonRpcError(ctx, 400, -32600, 'Invalid Request: the body is not a JSON-RPC message');
-    }
+  if (messages.length > 1) {
+    refuse(ctx, 'oneInitialize');
     return;
   }
   const context = sessionFor(ctx, env, credential);
   if (!context || !admitNewSession(ctx, env)) return;
-  await initializeSession(ctx, env, credential, context, webRequest(ctx, sdkAccept), parsed, delivery);
+  await initializeSession(ctx, env, credential, context, messages, delivery);
+}
+
+/** The POSTed batch (or single message) once validated; answers 400 and returns undefined otherwise. */
+function batchOf(
+  ctx: HttpContext,
+  parsed: unknown,
+  invalid: 'invalidMessage' | 'notJsonRpc',
+): JSONRPCMessage[] | undefined {
+  if (Array.isArray(parsed) && parsed.length > MAX_BATCH_SIZE) {
+    refuse(ctx, 'batchTooLarge');
+    return undefined;
+  }
+  const messages = validMessages(parsed);
+  if (!messages) refuse(ctx, invalid);
+  return messages;
+}
+
+/** The live Streamable HTTP session `id` belongs to, bound to this credential; answers 404/403 otherwise. */
+function sessionOf(
+  ctx: HttpContext,
+  env: HttpEnv,
+  id: string,
+  credential: Credential | undefined,
+): Session | undefined {
+  const session = env.sessions.get(id);
+  if (!session || session.kind !== 'streamable_http' || session.closed) {
+    refuse(ctx, 'sessionNotFound');
+    return undefined;
+  }
+  if (session.credentialId !== credential?.id) {
+    refuse(ctx, 'wrongCredential');
+    return undefined;
+  }
+  session.lastActive = Date.now();
+  return session;
+}
+
+/** Answers 400 and returns false when the `MCP-Protocol-Version` header names a version the server does not speak. */
+function checkVersion(ctx: HttpContext, transport: UwsStreamableTransport): boolean {
+  const version = joinedHeader(ctx, 'mcp-protocol-version');
+  if (transport.supportsVersion(version)) return true;
+  refuse(
+    ctx,
+    'unsupportedProtocolVersion',
+    `${version} (supported versions: ${transport.supportedVersions.join(', ')})`,
+  );
+  return false;
 }
 
 /** One MCP 2026-07-28 request: the SDK's strict modern handler answers it (see modern.ts). */
@@ -321,256 +257,88 @@ async function handleModern(
   ctx: HttpContext,
   env: HttpEnv,
   credential: Credential | undefined,
-  request: Request,
   parsed: unknown,
 ): Promise<void> {
   const context = sessionFor(ctx, env, credential);
   if (!context) return;
+  // The SDK's 2026 entry takes a web Request; it ends the exchange (a held call, a subscriptions/listen stream)
+  // when the client goes away, through the request's signal.
+  const gone = new AbortController();
+  ctx.onAbort(() => gone.abort());
+  const headers = new Headers();
+  for (const [k, v] of ctx.headers) if (k !== 'accept' && k !== 'content-length') headers.append(k, v);
+  headers.set('accept', ctx.header('accept') ?? 'application/json, text/event-stream');
+  const url = `http://localhost${ctx.path}${ctx.query ? `?${ctx.query}` : ''}`;
+  const request = new Request(url, { method: 'POST', headers, signal: gone.signal });
   const response = await env.modern.fetch(request, parsed, context, authInfoOf(credential));
   await sendWebResponse(ctx, response);
 }
 
-async function initializeSession(
-  ctx: HttpContext,
-  env: HttpEnv,
-  credential: Credential | undefined,
-  context: McpSessionContext,
-  request: Request,
-  parsedBody: unknown,
-  delivery: Delivery,
-): Promise<void> {
-  const server = createMcpServer(env.deps, context);
-  let session: Session | undefined;
-  // The SDK calls this while handling initialize, before the answer exists: the session is registered (taking the
-  // reserved slot) by the time the client learns its id.
-  const transport = newTransport(env, (id) => {
-    session = {
-      id,
-      kind: 'streamable_http',
-      server,
-      transport,
-      credentialId: credential?.id,
-      agent: credential?.agent,
-      lastActive: Date.now(),
-      used: false,
-      inflight: 1,
-      streams: 0,
-      pendingIds: new Set(),
-      closed: false,
-    };
-    env.sessions.add(session);
-  });
-  transport.onclose = () => {
-    if (!session) return;
-    session.closed = true;
-    env.sessions.remove(session.id);
-  };
-  let response: Response;
-  try {
-    await server.connect(transport);
-    response = await transport.handleRequest(request, { parsedBody, authInfo: authInfoOf(credential) });
-  } finally {
-    if (!session) {
-      // initialize was refused (e.g. a batch with two initialize requests) or failed: give the slot back.
-      env.sessions.release();
-      await server.close().catch(() => undefined);
-    }
-  }
-  try {
-    await deliverPost(ctx, response, delivery, env);
-  } finally {
-    const s = session as Session | undefined;
-    if (s) {
-      s.inflight--;
-      s.lastActive = Date.now();
-    }
-  }
-}
-
-/** The value of a header sent exactly once (a repeated header reads as a comma-joined list to the SDK). */
-function singleHeader(ctx: HttpContext, name: string): string | undefined | null {
-  let found: string | undefined;
-  for (const [k, v] of ctx.headers) {
-    if (k !== name) continue;
-    if (found !== undefined) return null;
-    found = v;
-  }
-  return found;
-}
-
-type DirectRequest = JSONRPCMessage & { id: RequestId; method: string };
-
-/**
- * The POSTed message when it can skip the SDK's `handleRequest` (see McpHttpTransport): one JSON-RPC request other
- * than initialize, with a single session id header and an absent or supported protocol version — exactly the
- * requests `handleRequest` would pass on to the server unchanged. Anything else returns undefined and takes the
- * SDK path, which produces the same errors as before.
- */
-function directRequest(ctx: HttpContext, parsed: unknown): DirectRequest | undefined {
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
-  const { id, method } = parsed as { id?: unknown; method?: unknown };
-  if (typeof method !== 'string' || method === 'initialize') return undefined;
-  if (typeof id !== 'string' && typeof id !== 'number') return undefined;
-  if (!singleHeader(ctx, 'mcp-session-id')) return undefined;
-  const version = singleHeader(ctx, 'mcp-protocol-version');
-  if (version === null || (version !== undefined && !SUPPORTED_PROTOCOL_VERSIONS.includes(version))) {
-    return undefined;
-  }
-  const checked = JSONRPCMessageSchema.safeParse(parsed);
-  return checked.success ? (checked.data as DirectRequest) : undefined;
-}
-
-function sseEvent(message: JSONRPCMessage): string {
-  return `event: message\ndata: ${JSON.stringify(message)}\n\n`;
-}
-
-/**
- * Runs one request through McpHttpTransport.dispatch and answers it the way deliverPost answers the SDK's event
- * stream: the response as plain JSON, or — when the server sends something else first and the client accepts SSE —
- * an event stream carrying those messages and then the response (with the SDK's headers and keep-alive comments).
- * Resolves once the client has its answer or is gone.
- */
-function dispatchDirect(
-  ctx: HttpContext,
-  env: HttpEnv,
-  session: Session,
-  transport: McpHttpTransport,
-  message: DirectRequest,
-  credential: Credential | undefined,
-  delivery: Delivery,
-): Promise<void> {
-  return new Promise<void>((resolve) => {
-    let stream: ResponseStream | undefined;
-    let writes = Promise.resolve(true);
-    let keepAlive: NodeJS.Timeout | undefined;
-    const write = (chunk: string) => {
-      writes = writes.then((open) => (open ? stream!.write(chunk) : false));
-    };
-    const openStream = () => {
-      stream = new ResponseStream(ctx, 200, [
-        ['content-type', 'text/event-stream'],
-        ['cache-control', 'no-cache, no-transform'],
-        ['mcp-session-id', session.id],
-        ['x-accel-buffering', 'no'],
-      ]);
-      keepAlive = setInterval(() => write(': keepalive\n\n'), KEEP_ALIVE_MS);
-      keepAlive.unref();
-      stream.onClose(() => clearInterval(keepAlive));
-    };
-    const endStream = () => {
-      const s = stream!;
-      void writes.then(() => s.end()).finally(resolve);
-    };
-    const sink: DirectSink = {
-      message(m) {
-        if (delivery === 'json') {
-          env.logger.debug({ message: m }, 'server message dropped: the client accepts only JSON');
-          return;
-        }
-        if (!stream) openStream();
-        write(sseEvent(m));
-      },
-      answer(m) {
-        if (stream) {
-          write(sseEvent(m));
-          endStream();
-          return;
-        }
-        send(
-          ctx,
-          200,
-          [
-            ['Content-Type', 'application/json'],
-            ['Mcp-Session-Id', session.id],
-          ],
-          JSON.stringify(m),
-        );
-        resolve();
-      },
-      closed() {
-        if (stream) endStream();
-        else {
-          sendJsonRpcError(ctx, 503, -32000, 'The session closed before the request was answered');
-          resolve();
-        }
-      },
-    };
-    if (ctx.aborted) {
-      resolve();
-      return;
-    }
-    const detach = transport.dispatch(message, { authInfo: authInfoOf(credential) }, sink);
-    ctx.onAbort(() => {
-      detach();
-      resolve();
-    });
-  });
-}
-
-/** The SDK transport's SSE keep-alive interval (DEFAULT_SSE_KEEP_ALIVE_MS), kept on directly answered streams. */
-const KEEP_ALIVE_MS = 15_000;
-
-async function handleInSession(
-  ctx: HttpContext,
-  env: HttpEnv,
-  session: Session,
-  sdkAccept: string,
-  parsedBody: unknown,
-  credential: Credential | undefined,
-  delivery: Delivery,
-): Promise<void> {
-  const transport = session.transport as McpHttpTransport;
-  session.lastActive = Date.now();
-  const direct =
-    ctx.method === 'POST' && delivery !== 'sse' && !transport.closing
-      ? directRequest(ctx, parsedBody)
-      : undefined;
-  const request = direct ? undefined : webRequest(ctx, sdkAccept);
-  if (ctx.method === 'GET') {
-    const response = await transport.handleRequest(request!, { authInfo: authInfoOf(credential) });
-    const isStream = response.status === 200 && !!response.body;
-    if (isStream) session.streams++;
-    try {
-      await sendWebResponse(ctx, response);
-    } finally {
-      if (isStream) {
-        session.streams--;
-        session.lastActive = Date.now();
-      }
-    }
+/** The GET stream of a session: open until the client leaves or the session closes. */
+async function openGetStream(ctx: HttpContext, session: Session): Promise<void> {
+  const opened = (session.transport as UwsStreamableTransport).openStream(ctx);
+  if (!opened) {
+    refuse(ctx, 'streamConflict');
     return;
   }
-  // The SDK routes each answer by request id: two requests in flight with one id would get each other's answers
-  // (or none). Such a request is refused instead.
-  const ids = ctx.method === 'POST' ? requestIds(parsedBody) : [];
-  const duplicate = ids.find((id, i) => session.pendingIds.has(id) || ids.indexOf(id) !== i);
+  session.streams++;
+  try {
+    await opened.closed;
+  } finally {
+    session.streams--;
+    session.lastActive = Date.now();
+  }
+}
+
+/** Hands a POST's messages to a transport: 202 when there is no request among them, else the exchange's answer. */
+async function deliver(
+  ctx: HttpContext,
+  env: HttpEnv,
+  transport: UwsStreamableTransport,
+  messages: JSONRPCMessage[],
+  ids: ReturnType<typeof requestIdsOf>,
+  credential: Credential | undefined,
+  delivery: Delivery,
+): Promise<void> {
+  const extra = extraOf(credential);
+  if (ids.length === 0) {
+    transport.receive(messages, extra);
+    send(ctx, 202, []);
+    return;
+  }
+  const exchange = new Exchange(ctx, delivery, ids, transport.sessionId, env.logger);
+  transport.post(messages, extra, exchange);
+  await exchange.done;
+}
+
+/** The first id repeated among `ids` or already in flight in `pending`. */
+function duplicateId(
+  ids: ReturnType<typeof requestIdsOf>,
+  pending: ReadonlySet<string | number>,
+): string | number | undefined {
+  return ids.find((id, i) => pending.has(id) || ids.indexOf(id) !== i);
+}
+
+async function postInSession(
+  ctx: HttpContext,
+  env: HttpEnv,
+  session: Session,
+  messages: JSONRPCMessage[],
+  credential: Credential | undefined,
+  delivery: Delivery,
+): Promise<void> {
+  const ids = requestIdsOf(messages);
+  // Answers are routed by request id: two requests in flight with one id would get each other's answers (or none).
+  const duplicate = duplicateId(ids, session.pendingIds);
   if (duplicate !== undefined) {
-    sendJsonRpcError(
-      ctx,
-      409,
-      -32600,
-      `Invalid Request: request id ${JSON.stringify(duplicate)} is already in use by a request in flight in this session`,
-    );
+    refuse(ctx, 'duplicateRequestId', JSON.stringify(duplicate));
     return;
   }
   for (const id of ids) session.pendingIds.add(id);
   if (ids.length > 0) session.used = true;
   session.inflight++;
   try {
-    if (direct) {
-      await dispatchDirect(ctx, env, session, transport, direct, credential, delivery);
-      return;
-    }
-    // A client that disconnects before its answers cancels those requests (a held wait ends at once).
-    ctx.onAbort(() => {
-      for (const id of ids) if (session.pendingIds.has(id)) transport.cancelAbandoned(id);
-    });
-    const response = await transport.handleRequest(request!, {
-      ...(ctx.method === 'POST' ? { parsedBody } : {}),
-      authInfo: authInfoOf(credential),
-    });
-    if (ctx.method === 'POST') await deliverPost(ctx, response, delivery, env);
-    else await sendWebResponse(ctx, response);
+    await deliver(ctx, env, session.transport as UwsStreamableTransport, messages, ids, credential, delivery);
   } finally {
     for (const id of ids) session.pendingIds.delete(id);
     session.inflight--;
@@ -578,25 +346,75 @@ async function handleInSession(
   }
 }
 
-/** Stateless mode: the SDK's stateless transport serves exactly one request, so each POST gets its own pair. */
-async function handleStateless(
+async function initializeSession(
   ctx: HttpContext,
   env: HttpEnv,
   credential: Credential | undefined,
-  parsedBody: unknown,
+  context: McpSessionContext,
+  messages: JSONRPCMessage[],
   delivery: Delivery,
 ): Promise<void> {
+  const server = createMcpServer(env.deps, context);
+  const transport = new UwsStreamableTransport(randomUUID());
+  const session: Session = {
+    id: transport.sessionId!,
+    kind: 'streamable_http',
+    server,
+    transport,
+    credentialId: credential?.id,
+    agent: credential?.agent,
+    lastActive: Date.now(),
+    used: false,
+    inflight: 1,
+    streams: 0,
+    pendingIds: new Set(),
+    closed: false,
+  };
+  transport.onclose = () => {
+    session.closed = true;
+    env.sessions.remove(session.id);
+  };
+  try {
+    await server.connect(transport);
+  } catch (err) {
+    env.sessions.release();
+    await server.close().catch(() => undefined);
+    throw err;
+  }
+  // Registered (taking the reserved slot) before the answer exists: the session is there by the time the client
+  // learns its id.
+  env.sessions.add(session);
+  try {
+    await deliver(ctx, env, transport, messages, requestIdsOf(messages), credential, delivery);
+  } finally {
+    session.inflight--;
+    session.lastActive = Date.now();
+  }
+}
+
+/** Stateless mode: no session; each POST is served by its own MCP server and transport, closed after the answer. */
+async function postStateless(
+  ctx: HttpContext,
+  env: HttpEnv,
+  credential: Credential | undefined,
+  messages: JSONRPCMessage[],
+  delivery: Delivery,
+): Promise<void> {
+  const ids = requestIdsOf(messages);
+  const duplicate = duplicateId(ids, new Set());
+  if (duplicate !== undefined) {
+    refuse(ctx, 'duplicateRequestId', JSON.stringify(duplicate));
+    return;
+  }
   const context = sessionFor(ctx, env, credential);
   if (!context) return;
-  const transport = newTransport(env);
+  const transport = new UwsStreamableTransport(undefined);
   const server = createMcpServer(env.deps, context);
   try {
     await server.connect(transport);
-    const response = await transport.handleRequest(webRequest(ctx, 'application/json, text/event-stream'), {
-      parsedBody,
-      authInfo: authInfoOf(credential),
-    });
-    await deliverPost(ctx, response, delivery, env);
+    // As in a session, the version header is checked on everything but initialize (which negotiates it).
+    if (!messages.some((m) => isInitialize(m)) && !checkVersion(ctx, transport)) return;
+    await deliver(ctx, env, transport, messages, ids, credential, delivery);
   } finally {
     await server.close().catch(() => undefined);
   }
