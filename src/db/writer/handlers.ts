@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { errors } from '../../domain/errors.js';
-import { agentKey } from '../../domain/schemas.js';
+import { agentKey } from '../../domain/limits.js';
 import { chainReaches, rolledUpStatus } from '../../domain/rules.js';
 import type {
   AddCommentInput,
