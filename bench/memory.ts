@@ -58,6 +58,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 interface ThreadSample {
   threadId: number;
+  /** OS thread id (Linux), to match per-thread CPU from /proc. */
+  tid?: number;
   role: string;
   at: number;
   afterGc: boolean;
@@ -129,7 +131,7 @@ async function gcAll(dir: string, threads: number, session: McpHttpSession): Pro
 
 function threadRows(samples: ThreadSample[]): Array<Array<string | number>> {
   return samples.map((s) => [
-    s.role,
+    s.tid === undefined ? s.role : `${s.role} (tid ${s.tid})`,
     mb(s.heap.total_physical_size),
     mb(s.heap.used_heap_size),
     mb(s.spaces.new_space?.physical),

@@ -258,6 +258,19 @@ describe.each(MODES)('leases ($mode)', ({ inline }) => {
     expect((await t.board.getTask({ id: task.id })).status).toBe('idle');
   });
 
+  it('a lease shortened by a heartbeat wakes the reaper earlier than its 10 s cap', async () => {
+    const task = await t.board.createTask({ title: 'x', created_by: 'c', assigned_to: 'me' });
+    const lease = (await claimed('me', { lease_seconds: 3600 })).lease_id!;
+    // A reap now re-arms the reaper's timer for its longest sleep (10 s): only the heartbeat can bring it forward.
+    await t.board.setClock({ advanceMs: 0 });
+    const started = Date.now();
+    await t.board.heartbeatTask({ task_id: task.id, agent_name: 'me', lease_id: lease, lease_seconds: 1 });
+    // The heartbeat's own change event has been emitted by now: the next one for the task is the reaper's.
+    await nextChange(t, (c) => c.tasks.includes(task.id));
+    expect(Date.now() - started).toBeLessThan(7_000);
+    expect((await t.board.getTask({ id: task.id })).status).toBe('idle');
+  });
+
   it('reassigning a working task gives the new assignee a new lease and fences the old one', async () => {
     const task = await t.board.createTask({ title: 'x', created_by: 'c', assigned_to: 'me' });
     const old = await claimed('me');

@@ -6,7 +6,7 @@
  * the bench writes a new request number to `gc-request` in that directory. Bench-only: the product never
  * loads it.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { setFlagsFromString, getHeapStatistics, getHeapSpaceStatistics } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { isMainThread, MessagePort, threadId, workerData } from 'node:worker_threads';
@@ -21,6 +21,13 @@ if (dir) {
     const wd = workerData;
     return wd && typeof wd === 'object' && 'batchMax' in wd ? 'writer' : `reader-${threadId}`;
   };
+  // The OS thread id (`<pid>/task/<tid>`), so per-thread CPU from /proc can be matched to a role.
+  let tid;
+  try {
+    tid = Number(readlinkSync('/proc/thread-self').split('/').at(-1));
+  } catch {
+    // Not Linux.
+  }
   const write = (afterGc) => {
     const h = getHeapStatistics();
     const spaces = {};
@@ -28,6 +35,7 @@ if (dir) {
       spaces[s.space_name] = { size: s.space_size, used: s.space_used_size, physical: s.physical_space_size };
     const sample = {
       threadId,
+      tid,
       role: role(),
       at: Date.now(),
       afterGc: afterGc !== false,

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * Process figures read from /proc (Linux): CPU time of all threads of a process, resident memory now and at
@@ -55,6 +55,39 @@ export function readProc(pid: number): ProcSnapshot | undefined {
   }
 }
 
+/**
+ * CPU time (user + system, ms) of each thread of a process, by thread id. Thread ids grow in creation order, so
+ * for the server the smallest is the main thread (its id is the pid), then V8's and Node's helper threads, then
+ * the writer thread, then the reader threads (bench/lib/memprobe.mjs records which id has which role).
+ */
+export function readThreadCpu(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  const ticks = clockTicksPerSecond();
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(tid), ((Number(fields[11]) + Number(fields[12])) * 1000) / ticks);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return out;
+}
+
+/** One thread's CPU over a window; `rank` is its place in creation order (0 = the main thread). */
+export interface ThreadCpu {
+  tid: number;
+  rank: number;
+  cpuMs: number;
+}
+
 export interface ProcWindow {
   seconds: number;
   cpuMs: number;
@@ -65,6 +98,8 @@ export interface ProcWindow {
   /** VmHWM at the end of the window: the process's peak since it started. */
   peakRssBytes: number;
   threads: number;
+  /** CPU of each thread over the window, in creation order (threads that started during it count from 0). */
+  perThread?: ThreadCpu[];
 }
 
 /** Samples a process every `intervalMs` so the RSS curve and CPU of a measurement window can be reported. */
@@ -72,6 +107,7 @@ export class ProcSampler {
   private timer: NodeJS.Timeout | undefined;
   private maxRss = 0;
   private last: ProcSnapshot | undefined;
+  private threadsAtMark = new Map<number, number>();
   readonly samples: Array<{ at: number; rssBytes: number; cpuPercent: number }> = [];
 
   constructor(
@@ -106,13 +142,18 @@ export class ProcSampler {
   mark(): ProcSnapshot | undefined {
     const s = this.tick();
     this.maxRss = s?.rssBytes ?? 0;
+    this.threadsAtMark = readThreadCpu(this.pid);
     return s;
   }
 
   /** Closes a window opened by `mark()`. */
   window(from: ProcSnapshot | undefined): ProcWindow | undefined {
     const to = this.tick();
+    const threadsNow = readThreadCpu(this.pid);
     if (!from || !to) return undefined;
+    const perThread = [...threadsNow.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([tid, ms], rank) => ({ tid, rank, cpuMs: ms - (this.threadsAtMark.get(tid) ?? 0) }));
     const seconds = (to.at - from.at) / 1000;
     const cpuMs = to.cpuMs - from.cpuMs;
     return {
@@ -122,6 +163,7 @@ export class ProcSampler {
       maxRssBytes: Math.max(this.maxRss, to.rssBytes),
       peakRssBytes: to.peakRssBytes,
       threads: to.threads,
+      perThread,
     };
   }
 

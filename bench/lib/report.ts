@@ -137,6 +137,16 @@ export function agentsMarkdown(r: AgentsRunResult, command: string): string {
       ),
       '',
     );
+    const total = r.server.cpuMs;
+    const busy = (r.server.perThread ?? []).filter((t) => t.cpuMs >= total * 0.01);
+    if (busy.length > 0 && r.calls > 0) {
+      lines.push(
+        `CPU-ms per call by thread (creation order: #0 is the main thread, then V8/Node helpers, the writer, the readers): ${busy
+          .map((t) => `#${t.rank} ${(t.cpuMs / r.calls).toFixed(3)}`)
+          .join(', ')}.`,
+        '',
+      );
+    }
   }
   if (r.counters) {
     lines.push(

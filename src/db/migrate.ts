@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { TaskBoardError } from '../domain/errors.js';
-import { agentKey } from '../domain/schemas.js';
+import { agentKey } from '../domain/limits.js';
 import type { Connection } from './connection.js';
 
 export interface Migration {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { errors } from './errors.js';
+import { agentKey, LIMITS } from './limits.js';
 import { TASK_STATUSES } from './types.js';
 
 /**
@@ -8,34 +9,7 @@ import { TASK_STATUSES } from './types.js';
  * JSON Schema, so every field carries a description.
  */
 
-export const LIMITS = {
-  title: 500,
-  description: 20_000,
-  agentName: 200,
-  queueName: 100,
-  tag: 100,
-  tags: 50,
-  comment: 20_000,
-  url: 2_048,
-  linkDescription: 2_000,
-  priority: 1_000_000,
-  listLimit: 1_000,
-  listLimitDefault: 100,
-  offset: 1_000_000_000,
-  searchQuery: 500,
-  searchLimit: 100,
-  searchLimitDefault: 20,
-  waitSecondsMin: 1,
-  waitSecondsMax: 60,
-  waitSecondsDefault: 25,
-  /** Longest lease a call may ask for: one week. */
-  leaseSeconds: 7 * 24 * 3600,
-  leaseId: 100,
-  /** Most blockers one task may have. */
-  blockers: 100,
-  reason: 2_000,
-  cursor: 500,
-} as const;
+export { agentKey, LIMITS };
 
 /**
  * The one rule for integers given as text, ids included: a canonical decimal numeral — digits only, no sign (a
@@ -107,13 +81,6 @@ export const agentName = (what: string, description: string) =>
     .max(LIMITS.agentName, { error: `${what} is longer than ${LIMITS.agentName} characters; shorten it` })
     .describe(description);
 
-/**
- * The one normalization of agent names: two names are the same agent when their keys are equal. Trimmed,
- * Unicode-normalized (NFC) and lower-cased, so `Bob`, ` bob ` and `BOB` are one agent.
- */
-export function agentKey(name: string): string {
-  return name.trim().normalize('NFC').toLowerCase();
-}
 export const queueName = (what: string, description: string) => text(what, LIMITS.queueName, description);
 
 const priority = integer(

@@ -6,7 +6,7 @@ import type {
   SearchTasksInput,
   Sort,
 } from '../../domain/schemas.js';
-import { agentKey, LIMITS } from '../../domain/schemas.js';
+import { agentKey, LIMITS } from '../../domain/limits.js';
 import type {
   AgentQueueSummary,
   BoardStats,

@@ -4,7 +4,6 @@
  */
 import { threadId, workerData } from 'node:worker_threads';
 import { toPlainError } from '../../domain/errors.js';
-import { createLogger } from '../../logger.js';
 import { dialectOf, openReaderDb } from '../open.js';
 import type { ReaderOptions, ReadOutcome, ReadTask, WarmUp } from '../protocol.js';
 import { createReadQueries, type ReadQueryRunner } from './queries.js';
@@ -13,13 +12,17 @@ const options = workerData as ReaderOptions;
 let runner: ReadQueryRunner | null = null;
 
 async function open(): Promise<ReadQueryRunner> {
-  runner ??= createReadQueries(await openReaderDb(options, trace()), dialectOf(options));
+  runner ??= createReadQueries(await openReaderDb(options, await trace()), dialectOf(options));
   return runner;
 }
 
-/** With trace logging on, each thread logs its SQL to stderr itself (pino, like the main thread). */
-function trace(): ((sql: string) => void) | undefined {
+/**
+ * With trace logging on, each thread logs its SQL to stderr itself (pino, like the main thread). The logger is
+ * loaded only then: pino and its dependencies would otherwise cost every reader thread ~1 MB of heap.
+ */
+async function trace(): Promise<((sql: string) => void) | undefined> {
   if (!options.traceSql) return undefined;
+  const { createLogger } = await import('../../logger.js');
   const logger = createLogger('trace').child({ thread: 'reader' });
   return (sql) => logger.trace({ sql }, 'sql');
 }

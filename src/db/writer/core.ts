@@ -53,8 +53,10 @@ export function createWriterCore(db: Connection, options: WriterCoreOptions, sin
         else if (r.ok && r.changes.tasks.length > 0) sink.event(r.changes, r.counts);
       }
       sink.replies(answered, stats);
+      // The batch's new leases, taken even when a reap ran so that the next batch starts from none.
+      const earliestLease = handlers.takeEarliestLease();
       if (reaped) reaper.afterReap(reaped.more);
-      else reaper.afterBatch();
+      else reaper.afterBatch(earliestLease);
     },
     ...(sink.crash ? { crash: sink.crash } : {}),
   });

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { errors } from '../../domain/errors.js';
-import { agentKey } from '../../domain/schemas.js';
+import { agentKey } from '../../domain/limits.js';
 import { chainReaches, rolledUpStatus } from '../../domain/rules.js';
 import type {
   AddCommentInput,
@@ -63,6 +63,11 @@ export interface WriteHandlers {
   reap(): WriteOutcome;
   /** When the next lease runs out (epoch ms, by the writer's clock), or null when no task is leased. */
   nextLeaseExpiry(): number | null;
+  /**
+   * The earliest expiry of the leases taken or extended since the last call (epoch ms), or null when none was;
+   * resets. Counts leases of commands rolled back too: it may only be earlier than the truth, never later.
+   */
+  takeEarliestLease(): number | null;
 }
 
 export interface WriteHandlerOptions {
@@ -321,10 +326,17 @@ export function createWriteHandlers(db: Connection, opts: WriteHandlerOptions): 
     return { ...row, blocked_by_task_ids: JSON.stringify(blockers), blocked_by_task_id: blockers[0] ?? null };
   }
 
+  /** Earliest expiry of the leases set since `takeEarliestLease` last ran (the reaper's timer follows it). */
+  let earliestLease = Number.POSITIVE_INFINITY;
+  function noteLease(expiresAtMs: number): void {
+    if (expiresAtMs < earliestLease) earliestLease = expiresAtMs;
+  }
+
   /** A fresh lease of `seconds` (default: the server's), or none when leases are off. */
   function newLease(seconds: number | undefined, nowMs: number) {
     if (opts.leaseSeconds === 0) return NO_LEASE;
     const length = seconds ?? opts.leaseSeconds;
+    noteLease(nowMs + length * 1000);
     return {
       lease_id: newLeaseId(),
       lease_expires_at: new Date(nowMs + length * 1000).toISOString(),
@@ -335,6 +347,7 @@ export function createWriteHandlers(db: Connection, opts: WriteHandlerOptions): 
   /** The lease of `row` pushed out by its length (or `seconds`), from now. */
   function extendedLease(row: TaskRow, seconds: number | undefined, nowMs: number) {
     const length = seconds ?? row.lease_seconds ?? opts.leaseSeconds;
+    noteLease(nowMs + length * 1000);
     return { lease_expires_at: new Date(nowMs + length * 1000).toISOString(), lease_seconds: length };
   }
 
@@ -925,6 +938,11 @@ export function createWriteHandlers(db: Connection, opts: WriteHandlerOptions): 
     nextLeaseExpiry() {
       const next = s.nextExpiry.get();
       return next === null || next === undefined ? null : Date.parse(next);
+    },
+    takeEarliestLease() {
+      const earliest = earliestLease;
+      earliestLease = Number.POSITIVE_INFINITY;
+      return earliest === Number.POSITIVE_INFINITY ? null : earliest;
     },
   };
 }

@@ -22,10 +22,16 @@ export class ReaperSchedule {
     private readonly run: () => void,
   ) {}
 
-  /** After a batch committed (or at start): wake up earlier if a lease now runs out before the timer. */
-  afterBatch(): void {
+  /**
+   * After a batch committed (or at start): wake up earlier if a lease now runs out before the timer.
+   * `earliestNewLease` is the earliest lease the batch took or extended (null: none): while the timer is armed,
+   * only such a lease can need an earlier wake-up, so the batch costs no query of the lease index. Without it
+   * (at start) the earliest expiry is read from the database.
+   */
+  afterBatch(earliestNewLease?: number | null): void {
     if (this.stopped || this.queued) return;
-    const next = this.nextExpiry();
+    if (earliestNewLease === null && this.timer !== null) return;
+    const next = earliestNewLease === undefined || this.timer === null ? this.nextExpiry() : earliestNewLease;
     const now = this.clock.now();
     const target = Math.min(next ?? Number.POSITIVE_INFINITY, now + REAPER_MAX_SLEEP_MS);
     if (this.timer !== null && target >= this.dueAt) return;
