@@ -131,9 +131,11 @@ export function createReadQueries(db: Connection, dialect: Dialect = 'sqlite'): 
       `SELECT queue_name, status, count(*) AS n FROM tasks
        WHERE queue_name IS NOT NULL AND archived_at IS NULL GROUP BY queue_name, status ORDER BY queue_name`,
     ),
+    // The unassigned (NULL) come first, as SQLite sorts them; PostgreSQL sorts NULL last unless told.
     queueByAssignee: db.prepare<[string], { assigned_to: string | null; status: TaskStatus; n: number }>(
       `SELECT assigned_to, status, count(*) AS n FROM tasks
-       WHERE queue_name = ? AND archived_at IS NULL GROUP BY assigned_to, status ORDER BY assigned_to`,
+       WHERE queue_name = ? AND archived_at IS NULL GROUP BY assigned_to, status
+       ORDER BY assigned_to /* pg: NULLS FIRST */`,
     ),
     agents: db
       .prepare<[string, string, number], string>(
