@@ -1,6 +1,12 @@
 // The asynchronous half of a synchronous PostgreSQL connection (see sync-connection.ts): a worker thread that owns
 // one `pg` client and answers each request on the channel it was given, then wakes the blocked caller through the
-// shared flag. One request at a time: the caller blocks until its answer, so requests never overlap.
+// shared counter. Requests are handled one after the other, in the order they came (an IoRequest each, typed in
+// sync-connection.ts); each gets exactly one answer (an IoResponse).
+//
+// A request carries one or more statements. They are written to the server at once (the client runs in pipeline
+// mode), so a request costs one round trip to PostgreSQL however many statements it holds; the server still runs
+// them one after the other, and after the first failure inside a transaction the rest fail too (the transaction
+// is aborted), so the first error is the answer.
 //
 // Plain JavaScript on purpose: its caller blocks (Atomics.wait) while this thread starts, so it must load without
 // the TypeScript loader the development entries of the other threads register (that needs the caller's loop).
@@ -14,10 +20,16 @@ pg.types.setTypeParser(1700, (v) => Number(v));
 
 const { url, port, flag, applicationName, statementTimeoutMs } = workerData;
 let client = null;
+/**
+ * The connection broke while a transaction was open on it. A new connection must not silently run the rest of
+ * that transaction's statements one by one outside it: until the caller starts a new transaction (or ends the
+ * old one), every request is refused with a connection error.
+ */
+let lostInTransaction = false;
 
 function answer(msg) {
   port.postMessage(msg);
-  Atomics.store(flag, 0, 1);
+  Atomics.add(flag, 0, 1);
   Atomics.notify(flag, 0);
 }
 
@@ -26,39 +38,96 @@ async function connect() {
     connectionString: url,
     application_name: applicationName,
     statement_timeout: statementTimeoutMs,
+    pipeline: true,
   });
   // A broken connection is replaced on the next request; the caller sees the failed request's error.
   c.on('error', () => {
-    if (client === c) client = null;
+    if (client === c) drop(c);
+  });
+  c.on('end', () => {
+    if (client === c) drop(c);
   });
   await c.connect();
   return c;
 }
 
-port.on('message', (req) => {
-  void (async () => {
-    if (req.close) {
-      await client?.end().catch(() => undefined);
-      client = null;
-      answer({ ok: true, rows: [], rowCount: 0 });
-      port.close();
-      return;
-    }
-    try {
-      client ??= await connect();
-      const result = await client.query({
-        text: req.sql,
-        values: req.values,
-        ...(req.rowMode ? { rowMode: req.rowMode } : {}),
-      });
-      answer({ ok: true, rows: result.rows, rowCount: result.rowCount ?? 0 });
-    } catch (err) {
-      answer({
+function drop(c) {
+  if (client !== c) return;
+  const status = c.getTransactionStatus();
+  if (status === 'T' || status === 'E') lostInTransaction = true;
+  client = null;
+  c.end().catch(() => undefined);
+}
+
+const plain = (err) => ({ message: err?.message ?? String(err), ...(err?.code ? { code: err.code } : {}) });
+
+/** A statement that starts a transaction or ends one: the only ones allowed after a connection lost mid-transaction. */
+const TRANSACTION_EDGE = /^\s*(BEGIN|START|COMMIT|END|ROLLBACK)\b(?!\s+TO\b)/i;
+
+async function run(statements) {
+  if (lostInTransaction) {
+    const first = statements[0]?.sql ?? '';
+    if (!TRANSACTION_EDGE.test(first)) {
+      return {
         ok: false,
-        error: { message: err?.message ?? String(err), ...(err?.code ? { code: err.code } : {}) },
-      });
+        index: 0,
+        error: {
+          message: 'the connection was lost during the transaction (nothing of it was committed)',
+          code: '08006',
+        },
+      };
     }
-  })();
+    lostInTransaction = false;
+    // The server rolled the lost transaction back itself; an explicit ROLLBACK of it has nothing left to do.
+    if (/^\s*ROLLBACK\s*$/i.test(first) && statements.length === 1) return { ok: true, results: [EMPTY] };
+  }
+  let c = client;
+  if (!c) {
+    try {
+      c = client = await connect();
+    } catch (err) {
+      return { ok: false, index: 0, error: plain(err) };
+    }
+  }
+  // All of them are written now; their answers come back in order.
+  const pending = statements.map((s) =>
+    c.query({ text: s.sql, values: s.values, ...(s.rowMode ? { rowMode: s.rowMode } : {}) }),
+  );
+  const settled = await Promise.allSettled(pending);
+  const results = [];
+  for (const [index, s] of settled.entries()) {
+    if (s.status === 'rejected') {
+      // A client that lost its connection during a query stays unusable (it emits no error event then).
+      if (client === c && c._queryable === false) drop(c);
+      return { ok: false, index, error: plain(s.reason) };
+    }
+    results.push({ rows: s.value.rows, rowCount: s.value.rowCount ?? 0 });
+  }
+  return { ok: true, results };
+}
+
+const EMPTY = { rows: [], rowCount: 0 };
+
+async function handle(req) {
+  if (req.kind === 'close') {
+    await client?.end().catch(() => undefined);
+    client = null;
+    answer({ ok: true, results: [] });
+    port.close();
+    return;
+  }
+  let res;
+  try {
+    res = await run(req.statements);
+  } catch (err) {
+    res = { ok: false, index: 0, error: plain(err) };
+  }
+  answer(res);
+}
+
+let chain = Promise.resolve();
+port.on('message', (req) => {
+  chain = chain.then(() => handle(req));
 });
 
 connect().then(

@@ -23,8 +23,7 @@ import type {
   TaskStatus,
   TaskTree,
 } from '../../domain/types.js';
-import type { Statement } from 'better-sqlite3';
-import type { Connection } from '../connection.js';
+import type { Connection, SqlStatement } from '../connection.js';
 import { schemaVersion } from '../migrate.js';
 import type { ReadOutcome, ReadQueries, ReadQuery, ReadQueryName } from '../protocol.js';
 import {
@@ -346,7 +345,7 @@ export function createReadQueries(db: Connection, dialect: Dialect = 'sqlite'): 
     return out;
   }
 
-  const readyStatements = new Map<string, Statement<Record<string, unknown>, TaskRow>>();
+  const readyStatements = new Map<string, SqlStatement<[Record<string, unknown>], TaskRow>>();
   /** One page of ready tasks in claim order; a statement per distinct (scope, cursor) shape. */
   function listReadyTasks(args: ListReadyTasksInput) {
     const limit = args.limit ?? LIMITS.listLimitDefault;
