@@ -105,6 +105,25 @@ describe.skipIf(!PG_ADMIN_URL)(
       expect(db.requests).toBe(idle);
     });
 
+    it('keeps statements prepared on the server, and prepares them afresh after a schema change', async () => {
+      const row = () =>
+        db.prepare<[string], Record<string, unknown>>('SELECT * FROM agents WHERE key = ?').get('ann');
+      expect(row()).toEqual({ key: 'ann', name: 'ann' });
+      // Prepared on the server under a name, in this connection's session.
+      const kept = db
+        .prepare<[string], number>('SELECT count(*) FROM pg_prepared_statements WHERE statement = ?')
+        .pluck();
+      expect(kept.get('SELECT * FROM agents WHERE key = $1')).toBe(1);
+      const admin = new pg.Client({ connectionString: database.url });
+      await admin.connect();
+      // Another front migrates: the prepared statement's row type is outdated. That call fails as retryable...
+      await admin.query("ALTER TABLE agents ADD COLUMN note TEXT NOT NULL DEFAULT ''");
+      await admin.end();
+      expect(codeOf(row)).toBe('UNAVAILABLE');
+      // ...and its retry runs on a new connection that prepares the statement again.
+      expect(row()).toEqual({ key: 'ann', name: 'ann', note: '' });
+    });
+
     it('refuses to go on with a transaction whose connection was lost, then reconnects', async () => {
       db.prepare('BEGIN IMMEDIATE').run();
       addAgent('fay');

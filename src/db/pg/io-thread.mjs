@@ -61,6 +61,24 @@ function drop(c) {
 
 const plain = (err) => ({ message: err?.message ?? String(err), ...(err?.code ? { code: err.code } : {}) });
 
+/**
+ * Names of the prepared statements this connection keeps, by SQL text. A statement the calling thread prepared (one
+ * statement, run again and again) is parsed and planned by the server once per connection instead of every time;
+ * pg parses it again on a new connection by itself.
+ */
+const names = new Map();
+function nameOf(text) {
+  let name = names.get(text);
+  if (name === undefined) {
+    name = `tinytask_${names.size + 1}`;
+    names.set(text, name);
+  }
+  return name;
+}
+
+/** A schema change (another front migrated) invalidated a prepared statement's row type: see `run`. */
+const STALE_PLAN = /cached plan must not change result type/i;
+
 /** A statement that starts a transaction or ends one: the only ones allowed after a connection lost mid-transaction. */
 const TRANSACTION_EDGE = /^\s*(BEGIN|START|COMMIT|END|ROLLBACK)\b(?!\s+TO\b)/i;
 
@@ -89,16 +107,42 @@ async function run(statements) {
       return { ok: false, index: 0, error: plain(err) };
     }
   }
-  // All of them are written now; their answers come back in order.
-  const pending = statements.map((s) =>
-    c.query({ text: s.sql, values: s.values, ...(s.rowMode ? { rowMode: s.rowMode } : {}) }),
-  );
+  // All of them are written now, in one write to the socket (pg writes each protocol message on its own, five per
+  // statement: corked, the server wakes once for the request); their answers come back in order.
+  const stream = c.connection?.stream;
+  stream?.cork?.();
+  let pending;
+  try {
+    pending = statements.map((s) =>
+      c.query({
+        text: s.sql,
+        values: s.values,
+        ...(s.prepared ? { name: nameOf(s.sql) } : {}),
+        ...(s.rowMode ? { rowMode: s.rowMode } : {}),
+      }),
+    );
+  } finally {
+    stream?.uncork?.();
+  }
   const settled = await Promise.allSettled(pending);
   const results = [];
   for (const [index, s] of settled.entries()) {
     if (s.status === 'rejected') {
       // A client that lost its connection during a query stays unusable (it emits no error event then).
       if (client === c && c._queryable === false) drop(c);
+      if (s.reason?.code === '0A000' && STALE_PLAN.test(s.reason.message ?? '')) {
+        // The connection's prepared statements predate a schema change. A new connection prepares them afresh; the
+        // transaction this happened in is lost with the old one, and the caller retries it.
+        drop(c);
+        return {
+          ok: false,
+          index,
+          error: {
+            message: `prepared statements outdated by a schema change (${s.reason.message})`,
+            code: '08003',
+          },
+        };
+      }
       return { ok: false, index, error: plain(s.reason) };
     }
     results.push({ rows: s.value.rows, rowCount: s.value.rowCount ?? 0 });
