@@ -271,10 +271,10 @@ export function createReadQueries(db: Connection, dialect: Dialect = 'sqlite'): 
       stmt = db.prepare(
         dialect === 'postgres'
           ? // Weights: title (A) counts most, then description (B), then comments (C), as bm25's 10/4/1 on SQLite.
-            `SELECT t.*, regexp_replace(ts_headline('simple', s.title || E'\\n' || s.body, q,
+            `SELECT t.*, regexp_replace(ts_headline('tinytask_text', s.title || E'\\n' || s.body, q,
                'StartSel=**, StopSel=**, MaxWords=12, MinWords=3, MaxFragments=1, FragmentDelimiter=…'),
                '\\s+', ' ', 'g') AS snippet
-             FROM task_search s JOIN tasks t ON t.id = s.task_id, to_tsquery('simple', @match) q
+             FROM task_search s JOIN tasks t ON t.id = s.task_id, to_tsquery('tinytask_text', @match) q
              WHERE ${clause}
              ORDER BY ts_rank(s.document, q) DESC, t.id
              LIMIT @limit OFFSET @offset`
