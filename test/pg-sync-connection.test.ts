@@ -140,5 +140,22 @@ describe.skipIf(!PG_ADMIN_URL)(
       expect(db.inTransaction).toBe(false);
       expect([name('fay'), name('gus'), name('hal')]).toEqual([undefined, undefined, undefined]);
     });
+
+    it('fails the COMMIT of a transaction whose connection was lost after its last write went through', async () => {
+      db.prepare('BEGIN IMMEDIATE').run();
+      addAgent('ivy');
+      expect(name('ivy')).toBe('ivy');
+      const pid = db.prepare<[], number>('SELECT pg_backend_pid()').pluck().get() as number;
+      const admin = new pg.Client({ connectionString: database.url });
+      await admin.connect();
+      await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      // Gone from the server before the COMMIT is sent, so the I/O thread has heard of it (or hears it then).
+      while ((await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount)
+        await new Promise((resolve) => setImmediate(resolve));
+      await admin.end();
+      expect(codeOf(() => db.prepare('COMMIT').run())).toBe('UNAVAILABLE');
+      expect(db.inTransaction).toBe(false);
+      expect(name('ivy')).toBeUndefined();
+    });
   },
 );

@@ -79,13 +79,18 @@ function nameOf(text) {
 /** A schema change (another front migrated) invalidated a prepared statement's row type: see `run`. */
 const STALE_PLAN = /cached plan must not change result type/i;
 
-/** A statement that starts a transaction or ends one: the only ones allowed after a connection lost mid-transaction. */
-const TRANSACTION_EDGE = /^\s*(BEGIN|START|COMMIT|END|ROLLBACK)\b(?!\s+TO\b)/i;
+const STARTS_TRANSACTION = /^\s*(BEGIN|START)\b/i;
+const ENDS_TRANSACTION = /^\s*(COMMIT|END|ROLLBACK)\b(?!\s+TO\b)/i;
 
 async function run(statements) {
   if (lostInTransaction) {
     const first = statements[0]?.sql ?? '';
-    if (!TRANSACTION_EDGE.test(first)) {
+    if (STARTS_TRANSACTION.test(first)) lostInTransaction = false;
+    else {
+      // The server rolled the lost transaction back. Ending it ends the refusal: a ROLLBACK has nothing left to
+      // do, a COMMIT fails (on a new connection it would "succeed" with nothing in it).
+      if (ENDS_TRANSACTION.test(first)) lostInTransaction = false;
+      if (/^\s*ROLLBACK\s*$/i.test(first) && statements.length === 1) return { ok: true, results: [EMPTY] };
       return {
         ok: false,
         index: 0,
@@ -95,9 +100,6 @@ async function run(statements) {
         },
       };
     }
-    lostInTransaction = false;
-    // The server rolled the lost transaction back itself; an explicit ROLLBACK of it has nothing left to do.
-    if (/^\s*ROLLBACK\s*$/i.test(first) && statements.length === 1) return { ok: true, results: [EMPTY] };
   }
   let c = client;
   if (!c) {
