@@ -271,8 +271,7 @@ export class PgSyncConnection implements Connection {
       if (this.readOnly) return this.endReadOnly('COMMIT');
       return this.query('COMMIT', []);
     } finally {
-      this.depth = 0;
-      this.readOnly = false;
+      this.ended();
     }
   }
 
@@ -290,8 +289,7 @@ export class PgSyncConnection implements Connection {
       this.dropQueued(begun ? 1 : 0);
       return this.query('ROLLBACK', []);
     } finally {
-      this.depth = 0;
-      this.readOnly = false;
+      this.ended();
     }
   }
 
@@ -310,6 +308,13 @@ export class PgSyncConnection implements Connection {
     this.post({ kind: 'run', statements });
     this.unanswered += 1;
     return EMPTY;
+  }
+
+  /** The transaction is over, and every savepoint in it. */
+  private ended(): void {
+    this.depth = 0;
+    this.readOnly = false;
+    this.droppedSavepoints.length = 0;
   }
 
   /** Drops the queue from position `from` on: statements that will never be sent (their answers fail). */
@@ -453,8 +458,7 @@ export class PgSyncConnection implements Connection {
           }
           throw err;
         } finally {
-          this.depth = 0;
-          this.readOnly = false;
+          this.ended();
         }
       };
     return Object.assign(run('BEGIN'), {
