@@ -15,11 +15,6 @@ export const SQLITE_ONLY = [
   'test/core-health-timeout.test.ts',
   'test/core-migrations.test.ts',
 ];
-/**
- * Files that still fail on PostgreSQL (issue 14 is open): queue statistics and the board's write/read counters
- * differ there. They run on SQLite; on PostgreSQL they stay out until those answers match.
- */
-export const POSTGRES_GAPS = ['test/core-queues.test.ts', 'test/core-health-stats.test.ts'];
 
 const shared = {
   pool: 'forks' as const,
@@ -46,7 +41,7 @@ export default defineConfig({
                 // Each board here also creates a database and starts an I/O thread per connection.
                 testTimeout: 90_000,
                 include: POSTGRES_SUITES,
-                exclude: [...SQLITE_ONLY, ...POSTGRES_GAPS],
+                exclude: SQLITE_ONLY,
                 env: { TINYTASK_TEST_BACKEND: 'postgres' },
               },
             },

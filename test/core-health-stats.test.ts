@@ -6,7 +6,8 @@ describe.each(MODES)('health and stats ($mode)', ({ inline }) => {
   let t: TestBoard;
   const metrics = createServerMetrics();
   beforeEach(async () => {
-    t = await openBoard({ inline, metrics, config: { readThreads: 2 } });
+    // Two readers on either backend: reader threads on SQLite, pooled connections (one thread each) on PostgreSQL.
+    t = await openBoard({ inline, metrics, config: { readThreads: 2, databasePoolSize: 2 } });
   });
   afterEach(async () => {
     await t.close();

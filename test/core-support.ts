@@ -9,11 +9,12 @@ import { createBoard, type CoreBoard } from '../src/core/board.js';
 import type { ErrorCode } from '../src/domain/errors.js';
 import { silentLogger } from '../src/logger.js';
 import type { ServerMetrics } from '../src/metrics.js';
+import type { Connection } from '../src/db/connection.js';
 import { openPgConnection } from '../src/db/pg/sync-connection.js';
 import { testDatabase } from './pg-support.js';
 
 /** PostgreSQL databases of boards opened on a caller's dir, kept for reopening on that dir. */
-const pgInspectors = new Map<string, Database.Database>();
+const pgInspectors = new Map<string, Connection>();
 const pgDatabases = new Map<string, Awaited<ReturnType<typeof testDatabase>>>();
 
 /** Both designs run the same behaviour tests: writer thread + read pool, and everything inline. */
@@ -97,7 +98,7 @@ export async function expectCode(call: Promise<unknown>, code: ErrorCode): Promi
 }
 
 /** Runs `fn` on a separate read-only connection (to check the file itself, not through the board). */
-export function inspect<T>(dbPath: string, fn: (db: Database.Database) => T): T {
+export function inspect<T>(dbPath: string, fn: (db: Connection) => T): T {
   // On PostgreSQL: the board's own database, through a connection of its own with the same interface.
   const pgConnection = pgInspectors.get(dbPath);
   if (pgConnection) return fn(pgConnection);

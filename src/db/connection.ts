@@ -1,6 +1,55 @@
 import Database from 'better-sqlite3';
 
-export type Connection = Database.Database;
+/** A SQLite connection (better-sqlite3): what only SQLite has (backups, checkpoints, the file) takes this type. */
+export type SqliteConnection = Database.Database;
+
+/** What a write statement's `run()` answers. */
+export interface RunResult {
+  changes: number;
+  lastInsertRowid: number | bigint;
+}
+
+/** A prepared statement: the part of better-sqlite3's `Statement` the domain code uses. */
+export interface SqlStatement<P extends unknown[] = unknown[], R = unknown> {
+  run(...params: P): RunResult;
+  get(...params: P): R | undefined;
+  all(...params: P): R[];
+  pluck(toggleState?: boolean): this;
+}
+
+/**
+ * A function `transaction()` wraps, and its arguments: written as better-sqlite3 declares them (its `any`
+ * included), because the compiler relates two such generic signatures only when they are spelled alike.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type TransactionFunction = (...args: any[]) => unknown;
+export type ArgumentsOf<F extends TransactionFunction> = F extends (...args: infer A) => unknown ? A : never;
+
+/** `transaction(fn)`'s answer: `fn` in a transaction (BEGIN … COMMIT, or a savepoint inside an open one). */
+export interface SqlTransaction<F extends TransactionFunction> {
+  (...args: ArgumentsOf<F>): ReturnType<F>;
+  deferred(...args: ArgumentsOf<F>): ReturnType<F>;
+  immediate(...args: ArgumentsOf<F>): ReturnType<F>;
+  exclusive(...args: ArgumentsOf<F>): ReturnType<F>;
+}
+
+/**
+ * The connection the handlers, the write gate, the group committer and the read queries take: the part of
+ * better-sqlite3's synchronous interface they use. SQLite's `Database` has it as it is; PostgreSQL's
+ * `PgSyncConnection` (src/db/pg/sync-connection.ts) implements it, so the compiler checks both against one list.
+ */
+export interface Connection {
+  readonly name: string;
+  readonly inTransaction: boolean;
+  prepare<P extends unknown[] | object = unknown[], R = unknown>(
+    source: string,
+  ): P extends unknown[] ? SqlStatement<P, R> : SqlStatement<[P], R>;
+  transaction<F extends TransactionFunction>(fn: F): SqlTransaction<F>;
+  exec(source: string): this;
+  pragma(source: string, options?: { simple?: boolean }): unknown;
+  function(name: string, options: { deterministic?: boolean }, fn: (...args: never[]) => unknown): this;
+  close(): this;
+}
 
 /** Milliseconds a connection waits for a lock held by another connection before failing with SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5_000;
@@ -13,7 +62,7 @@ export const JOURNAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024;
  * (automatic checkpoints are switched off; see CheckpointPolicy). The directory must exist: the board checks (and
  * creates) it on the main thread first, see prepareDatabaseLocation.
  */
-export function openWriterConnection(path: string, trace?: (sql: string) => void): Connection {
+export function openWriterConnection(path: string, trace?: (sql: string) => void): SqliteConnection {
   const db = new Database(path, trace ? { verbose: (sql) => trace(String(sql)) } : {});
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.pragma('auto_vacuum = INCREMENTAL');
@@ -38,7 +87,7 @@ export function optimize(db: Connection, atOpen: boolean): void {
  * A read-only connection (reader threads, backups). `query_only` is a second fence against writes; every
  * statement runs in its own short read transaction, so each read sees every commit made before it started.
  */
-export function openReaderConnection(path: string, trace?: (sql: string) => void): Connection {
+export function openReaderConnection(path: string, trace?: (sql: string) => void): SqliteConnection {
   const db = new Database(path, {
     readonly: true,
     fileMustExist: true,

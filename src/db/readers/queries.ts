@@ -23,8 +23,7 @@ import type {
   TaskStatus,
   TaskTree,
 } from '../../domain/types.js';
-import type { Statement } from 'better-sqlite3';
-import type { Connection } from '../connection.js';
+import type { Connection, SqlStatement } from '../connection.js';
 import { schemaVersion } from '../migrate.js';
 import type { ReadOutcome, ReadQueries, ReadQuery, ReadQueryName } from '../protocol.js';
 import {
@@ -131,9 +130,11 @@ export function createReadQueries(db: Connection, dialect: Dialect = 'sqlite'): 
       `SELECT queue_name, status, count(*) AS n FROM tasks
        WHERE queue_name IS NOT NULL AND archived_at IS NULL GROUP BY queue_name, status ORDER BY queue_name`,
     ),
+    // The unassigned (NULL) come first, as SQLite sorts them; PostgreSQL sorts NULL last unless told.
     queueByAssignee: db.prepare<[string], { assigned_to: string | null; status: TaskStatus; n: number }>(
       `SELECT assigned_to, status, count(*) AS n FROM tasks
-       WHERE queue_name = ? AND archived_at IS NULL GROUP BY assigned_to, status ORDER BY assigned_to`,
+       WHERE queue_name = ? AND archived_at IS NULL GROUP BY assigned_to, status
+       ORDER BY assigned_to /* pg: NULLS FIRST */`,
     ),
     agents: db
       .prepare<[string, string, number], string>(
@@ -270,10 +271,10 @@ export function createReadQueries(db: Connection, dialect: Dialect = 'sqlite'): 
       stmt = db.prepare(
         dialect === 'postgres'
           ? // Weights: title (A) counts most, then description (B), then comments (C), as bm25's 10/4/1 on SQLite.
-            `SELECT t.*, regexp_replace(ts_headline('simple', s.title || E'\\n' || s.body, q,
+            `SELECT t.*, regexp_replace(ts_headline('tinytask_text', s.title || E'\\n' || s.body, q,
                'StartSel=**, StopSel=**, MaxWords=12, MinWords=3, MaxFragments=1, FragmentDelimiter=…'),
                '\\s+', ' ', 'g') AS snippet
-             FROM task_search s JOIN tasks t ON t.id = s.task_id, to_tsquery('simple', @match) q
+             FROM task_search s JOIN tasks t ON t.id = s.task_id, to_tsquery('tinytask_text', @match) q
              WHERE ${clause}
              ORDER BY ts_rank(s.document, q) DESC, t.id
              LIMIT @limit OFFSET @offset`
@@ -344,7 +345,7 @@ export function createReadQueries(db: Connection, dialect: Dialect = 'sqlite'): 
     return out;
   }
 
-  const readyStatements = new Map<string, Statement<Record<string, unknown>, TaskRow>>();
+  const readyStatements = new Map<string, SqlStatement<[Record<string, unknown>], TaskRow>>();
   /** One page of ready tasks in claim order; a statement per distinct (scope, cursor) shape. */
   function listReadyTasks(args: ListReadyTasksInput) {
     const limit = args.limit ?? LIMITS.listLimitDefault;

@@ -31,8 +31,9 @@ export function ftsQuery(query: string): string {
 }
 
 /**
- * The same reading of an agent's query as `ftsQuery`, as a PostgreSQL tsquery (`simple` configuration): every word
- * must match, "a phrase" matches its words in a row, a word ending in `*` matches as a prefix.
+ * The same reading of an agent's query as `ftsQuery`, as a PostgreSQL tsquery (for the `tinytask_text`
+ * configuration of migration 6: `simple` with accents folded, as FTS5's remove_diacritics): every word must match,
+ * "a phrase" matches its words in a row, a word ending in `*` matches as a prefix.
  */
 export function tsQuery(query: string): string {
   const terms: string[] = [];

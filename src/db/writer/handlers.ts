@@ -16,8 +16,7 @@ import type {
   UpdateTaskInput,
 } from '../../domain/schemas.js';
 import type { ChangeSet, Comment, Link, StatusCounts, Task, TaskStatus } from '../../domain/types.js';
-import type { Statement } from 'better-sqlite3';
-import type { Connection } from '../connection.js';
+import type { Connection, SqlStatement } from '../connection.js';
 import type { CoordinationCounts, WriteCommand } from '../protocol.js';
 import { READY_ORDER, READY_SQL, readyScopeSql } from '../ready.js';
 import { toTask, type TaskRow } from '../rows.js';
@@ -267,8 +266,8 @@ export function createWriteHandlers(db: Connection, opts: WriteHandlerOptions): 
    * UPDATE statements by the set of columns they write, prepared on first use. Writing only the changed columns
    * matters: SQLite rewrites the entries of every index that covers a column named in SET, changed or not.
    */
-  const updates = new Map<string, Statement>();
-  function updateStatement(columns: readonly string[]): Statement {
+  const updates = new Map<string, SqlStatement>();
+  function updateStatement(columns: readonly string[]): SqlStatement {
     const key = columns.join(',');
     let stmt = updates.get(key);
     if (!stmt) {

@@ -1,0 +1,4 @@
+-- tinytask-mcp schema, version 6: search_tasks folds accents ("cafe" finds "café", "resume" finds "résumé").
+-- Nothing to change on SQLite: its FTS5 table has folded them since version 5 (unicode61 remove_diacritics 2).
+-- The version exists so that PostgreSQL's twin (pg/006_search_accents.sql), which does change its index, has the
+-- same number on both backends.
