@@ -137,7 +137,7 @@ export const SETTINGS = {
   TINYTASK_HIBERNATE_AFTER: {
     schema: int('TINYTASK_HIBERNATE_AFTER', 0, 7 * 24 * 3600),
     default: '5',
-    doc: 'Seconds a Streamable HTTP session may stay idle (no request in flight, no open GET stream) before it hibernates: its MCP server and transport are dropped (about 17 KB each) and only a small record stays (the `initialize` request, log level, subscriptions). Its next request rebuilds them in the same state first (a fraction of a millisecond), so clients see no difference. `0` never hibernates. Expiry, eviction and the session cap apply to hibernated sessions as to the others.',
+    doc: 'Seconds a Streamable HTTP session may stay idle (no request in flight, no open GET stream) before it hibernates: its MCP server and transport are dropped (about 17 KB each) and only a small record stays (the `initialize` request, log level, subscriptions). Its next request rebuilds them in the same state first (about 0.5 CPU-ms, once per wake), so clients see no difference. `0` never hibernates. Expiry, eviction and the session cap apply to hibernated sessions as to the others.',
   },
   TINYTASK_MAX_SESSIONS: {
     schema: int('TINYTASK_MAX_SESSIONS', 1, 1_000_000),
