@@ -555,8 +555,8 @@ class SessionSleeper implements Hibernation {
           await call('logging/setLevel', { level: sleeping.logLevel });
         for (const uri of sleeping.uris) await call('resources/subscribe', { uri });
       } catch (err) {
-        // Closed while it woke (DELETE, eviction is excluded, shutdown): the registry closed the new server; the
-        // caller answers 404.
+        // Closed while it woke (DELETE or shutdown: a waking session is busy, so never evicted nor expired): the
+        // registry closed the new server; the caller answers 404.
         if (session.closed) return;
         // Back to sleep: the half-built server goes, the record stays.
         const server = session.server;
