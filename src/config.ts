@@ -134,6 +134,11 @@ export const SETTINGS = {
     default: '60',
     doc: 'Seconds a session that never sent a request after `initialize` (notifications do not count) may stay idle before it is closed (never longer than `TINYTASK_SESSION_IDLE_TIMEOUT`). Abandoned sessions go quickly this way; when the session cap is reached they are also the first to be evicted.',
   },
+  TINYTASK_HIBERNATE_AFTER: {
+    schema: int('TINYTASK_HIBERNATE_AFTER', 0, 7 * 24 * 3600),
+    default: '5',
+    doc: 'Seconds a Streamable HTTP session may stay idle (no request in flight, no open GET stream) before it hibernates: its MCP server and transport are dropped (about 17 KB each) and only a small record stays (the `initialize` request, log level, subscriptions). Its next request rebuilds them in the same state first (about 0.5 CPU-ms, once per wake), so clients see no difference. `0` never hibernates. Expiry, eviction and the session cap apply to hibernated sessions as to the others.',
+  },
   TINYTASK_MAX_SESSIONS: {
     schema: int('TINYTASK_MAX_SESSIONS', 1, 1_000_000),
     default: '5000',
@@ -255,6 +260,7 @@ export interface Config {
   maxAttempts: number;
   sessionIdleTimeoutMs: number;
   unusedSessionTimeoutMs: number;
+  sessionHibernateAfterMs: number;
   maxSessions: number;
   stateless: boolean;
   maxBodyBytes: number;
@@ -340,6 +346,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxAttempts: values.TINYTASK_MAX_ATTEMPTS as number,
     sessionIdleTimeoutMs: (values.TINYTASK_SESSION_IDLE_TIMEOUT as number) * 1000,
     unusedSessionTimeoutMs: (values.TINYTASK_UNUSED_SESSION_TIMEOUT as number) * 1000,
+    sessionHibernateAfterMs: (values.TINYTASK_HIBERNATE_AFTER as number) * 1000,
     maxSessions: values.TINYTASK_MAX_SESSIONS as number,
     stateless: values.TINYTASK_STATELESS as boolean,
     maxBodyBytes: values.TINYTASK_MAX_BODY_BYTES as number,

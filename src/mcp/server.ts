@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { type CacheHint, Server } from '@modelcontextprotocol/server';
+import { type CacheHint, type LoggingLevel, Server } from '@modelcontextprotocol/server';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv';
 import { registerCompletions } from './completions.js';
 import { installClientLog } from './logging.js';
@@ -105,12 +105,34 @@ export function createMcpServer(
   registerCompletions(server, deps);
   if (options.reusable) return server;
   sessionEnds.set(server, sessionEnd);
-  const unsubscribeAll = registerSubscriptions(server, deps.board, deps.logger);
+  const subscriptions = registerSubscriptions(server, deps.board, deps.logger);
+  sessionStates.set(server, {
+    get logLevel() {
+      return clientLog.level;
+    },
+    subscriptions: () => subscriptions.uris(),
+  });
   chainOnClose(server, () => {
     sessionEnd.abort();
-    unsubscribeAll();
+    subscriptions.cleanup();
   });
   return server;
+}
+
+/**
+ * What a 2025-11-25 client set on its session's server after `initialize`: a server rebuilt for the same session
+ * (a hibernated HTTP session waking up) is brought back to it with `logging/setLevel` and `resources/subscribe`.
+ */
+export interface SessionState {
+  readonly logLevel: LoggingLevel;
+  subscriptions(): string[];
+}
+
+const sessionStates = new WeakMap<Server, SessionState>();
+
+/** The session state of a server made by `createMcpServer` (undefined for a `reusable` one). */
+export function sessionStateOf(server: Server): SessionState | undefined {
+  return sessionStates.get(server);
 }
 
 /**

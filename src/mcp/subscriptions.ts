@@ -154,8 +154,16 @@ export function onResourceChanges(
   };
 }
 
-/** resources/subscribe and resources/unsubscribe for one server. Returns the cleanup to run when it closes. */
-export function registerSubscriptions(server: Server, board: Board, logger: Logger): () => void {
+/** What `registerSubscriptions` gives its server's owner. */
+export interface SessionSubscriptions {
+  /** The URIs subscribed to, each as the client spelled it (to subscribe a rebuilt server again). */
+  uris(): string[];
+  /** Stops every subscription; run when the server closes. */
+  cleanup(): void;
+}
+
+/** resources/subscribe and resources/unsubscribe for one server. */
+export function registerSubscriptions(server: Server, board: Board, logger: Logger): SessionSubscriptions {
   const hub = hubFor(board, logger);
   // canonical URI → the URIs the client subscribed with (it is notified with its own spelling)
   const subscribed = new Map<string, Set<string>>();
@@ -230,10 +238,17 @@ export function registerSubscriptions(server: Server, board: Board, logger: Logg
     return {};
   });
 
-  return () => {
-    closed = true;
-    subscribed.clear();
-    hierarchyCount = 0;
-    hub.remove(subscriber);
+  return {
+    uris() {
+      const out: string[] = [];
+      for (const originals of subscribed.values()) for (const uri of originals) out.push(uri);
+      return out;
+    },
+    cleanup() {
+      closed = true;
+      subscribed.clear();
+      hierarchyCount = 0;
+      hub.remove(subscriber);
+    },
   };
 }

@@ -101,6 +101,11 @@ export class RuntimeMetrics {
         [{ transport: 'sse' }, this.sessions.count('sse')],
       ],
     });
+    r.gauge(
+      'tinytask_sessions_hibernated',
+      'Open Streamable HTTP sessions hibernated (idle, their MCP server dropped until their next request).',
+      { collect: () => this.sessions.hibernated },
+    );
     r.gauge('tinytask_http_requests_in_flight', 'HTTP requests being handled (open streams excluded).', {
       collect: () => this.requestsInFlight(),
     });

@@ -93,6 +93,7 @@ export async function startHttpServer(deps: McpDeps, opts: HttpServerOptions = {
     maxSessions: config.maxSessions,
     idleTimeoutMs: config.sessionIdleTimeoutMs,
     unusedTimeoutMs: config.unusedSessionTimeoutMs,
+    hibernateAfterMs: config.sessionHibernateAfterMs,
     logger,
   });
   let shuttingDown = false;

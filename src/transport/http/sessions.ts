@@ -4,14 +4,29 @@ import type { Logger } from '../../logger.js';
 export type SessionKind = 'streamable_http' | 'sse';
 
 /**
- * One MCP session: one MCP server object connected to one transport, for as long as the session lives. Requests of
- * the session reach the same server object, so subscriptions, log level and negotiated capabilities persist.
+ * How a Streamable HTTP session lets go of its MCP server and transport while idle and gets them back (see
+ * streamable.ts): asleep, the session keeps only what rebuilds them.
+ */
+export interface Hibernation {
+  readonly asleep: boolean;
+  /** Drops the server and transport; only called while the session has no request in flight and no stream. */
+  hibernate(): void;
+}
+
+/**
+ * One MCP session: one MCP server object connected to one transport. Requests of the session reach that server
+ * object, so subscriptions, log level and negotiated capabilities persist; a hibernated session (`hibernation`) has
+ * neither until its next request rebuilds them in the same state.
  */
 export interface Session {
   readonly id: string;
   readonly kind: SessionKind;
-  readonly server: Server;
-  readonly transport: Transport;
+  /** Undefined while the session is hibernated. */
+  server: Server | undefined;
+  /** Undefined while the session is hibernated. */
+  transport: Transport | undefined;
+  /** Set on the sessions that may hibernate (Streamable HTTP, when `hibernateAfterMs` > 0). */
+  readonly hibernation?: Hibernation;
   /** The credential (token hash) that created the session; later requests must present the same one. */
   readonly credentialId: string | undefined;
   readonly agent: string | undefined;
@@ -39,6 +54,8 @@ export interface SessionRegistryOptions {
    * longer than `idleTimeoutMs`.
    */
   unusedTimeoutMs: number;
+  /** Idle time after which a session that can hibernate does (0: never). */
+  hibernateAfterMs: number;
   logger: Logger;
   /** The clock (tests inject one). */
   now?: () => number;
@@ -47,7 +64,8 @@ export interface SessionRegistryOptions {
 /**
  * The open sessions, the cap on their number and the idle sweep. A session is idle when it has no request in flight
  * and no open stream; it is closed once idle for `idleTimeoutMs` (`unusedTimeoutMs` while it never made a call),
- * and its id then answers 404.
+ * and its id then answers 404. Before that, once idle for `hibernateAfterMs`, a session that can hibernate does:
+ * hibernated sessions count, expire and are evicted exactly like the others.
  *
  * Eviction: a new session at the cap does not get 503 while an idle session can make room. The one evicted is the
  * longest idle among the sessions that never made a call, or else the longest idle of all; a session with a
@@ -64,7 +82,11 @@ export class SessionRegistry {
 
   constructor(private readonly opts: SessionRegistryOptions) {
     this.now = opts.now ?? Date.now;
-    const shortest = Math.min(opts.idleTimeoutMs, opts.unusedTimeoutMs);
+    const shortest = Math.min(
+      opts.idleTimeoutMs,
+      opts.unusedTimeoutMs,
+      opts.hibernateAfterMs > 0 ? opts.hibernateAfterMs : Infinity,
+    );
     const interval = Math.max(10, Math.min(30_000, Math.floor(shortest / 4)));
     this.sweeper = setInterval(() => this.sweep(this.now()), interval);
     this.sweeper.unref();
@@ -72,6 +94,13 @@ export class SessionRegistry {
 
   get size(): number {
     return this.sessions.size;
+  }
+
+  /** Sessions hibernated right now. */
+  get hibernated(): number {
+    let n = 0;
+    for (const s of this.sessions.values()) if (s.hibernation?.asleep) n++;
+    return n;
   }
 
   count(kind: SessionKind): number {
@@ -138,7 +167,8 @@ export class SessionRegistry {
     this.sessions.delete(session.id);
     this.opts.logger.debug({ session: session.id, kind: session.kind, reason }, 'session closed');
     try {
-      await session.server.close();
+      // A hibernated session has no server: forgetting its record is all there is to do.
+      await session.server?.close();
     } catch (err) {
       this.opts.logger.warn({ err, session: session.id }, 'closing a session failed');
     }
@@ -149,9 +179,15 @@ export class SessionRegistry {
       const timeout = s.used
         ? this.opts.idleTimeoutMs
         : Math.min(this.opts.unusedTimeoutMs, this.opts.idleTimeoutMs);
-      if (s.inflight === 0 && s.streams === 0 && now - s.lastActive >= timeout) {
-        void this.close(s, s.used ? 'idle' : 'idle, never used');
-      }
+      if (s.inflight !== 0 || s.streams !== 0) continue;
+      const idle = now - s.lastActive;
+      if (idle >= timeout) void this.close(s, s.used ? 'idle' : 'idle, never used');
+      else if (
+        this.opts.hibernateAfterMs > 0 &&
+        idle >= this.opts.hibernateAfterMs &&
+        s.hibernation?.asleep === false
+      )
+        s.hibernation.hibernate();
     }
   }
 

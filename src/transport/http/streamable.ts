@@ -6,11 +6,12 @@ import {
   type JSONRPCMessage,
   type MessageExtraInfo,
 } from '@modelcontextprotocol/server';
-import { createMcpServer, type McpSessionContext } from '../../mcp/server.js';
+import { DEFAULT_CLIENT_LOG_LEVEL } from '../../mcp/logging.js';
+import { createMcpServer, type McpSessionContext, sessionStateOf } from '../../mcp/server.js';
 import { type BodyResult, type HttpContext, parseJsonBody, send, sendWebResponse } from './adapter.js';
 import { admitNewSession, sessionFor, type HttpEnv } from './env.js';
 import type { Credential } from './security.js';
-import type { Session } from './sessions.js';
+import type { Hibernation, Session } from './sessions.js';
 import { MAX_BATCH_SIZE, refuse, refuseTooLarge } from './transport-errors.js';
 import {
   type Delivery,
@@ -124,9 +125,11 @@ export async function handleMcp(
     }
     const session = sessionOf(ctx, env, sessionId, credential);
     if (!session) return;
-    if (!checkVersion(ctx, session.transport as UwsStreamableTransport)) return;
-    if (ctx.method === 'GET') await openGetStream(ctx, session);
-    else {
+    if (!checkVersion(ctx, versionsOf(session))) return;
+    if (ctx.method === 'GET') {
+      if (!(await awake(ctx, session))) return;
+      await openGetStream(ctx, session);
+    } else {
       await env.sessions.close(session, 'DELETE');
       send(ctx, 200, []);
     }
@@ -165,7 +168,15 @@ export async function handleMcp(
       refuse(ctx, 'alreadyInitialized');
       return;
     }
-    if (!checkVersion(ctx, session.transport as UwsStreamableTransport)) return;
+    if (!checkVersion(ctx, versionsOf(session))) return;
+    if (requestIdsOf(messages).length === 0 && sleeperOf(session)?.asleep) {
+      // Notifications (and stray responses) to a hibernated session: it has nothing in flight they could be about
+      // (no request to cancel or report progress on, no server request awaiting an answer), and its rebuilt server
+      // replays `notifications/initialized` itself; waking it for them would buy nothing.
+      send(ctx, 202, []);
+      return;
+    }
+    if (!(await awake(ctx, session))) return;
     await postInSession(ctx, env, session, messages, credential, delivery);
     return;
   }
@@ -240,14 +251,20 @@ function sessionOf(
   return session;
 }
 
+/** The protocol versions a session's server speaks (checked on the version header). */
+interface Versions {
+  supportsVersion(version: string | undefined): boolean;
+  readonly supportedVersions: readonly string[];
+}
+
 /** Answers 400 and returns false when the `MCP-Protocol-Version` header names a version the server does not speak. */
-function checkVersion(ctx: HttpContext, transport: UwsStreamableTransport): boolean {
+function checkVersion(ctx: HttpContext, versions: Versions): boolean {
   const version = joinedHeader(ctx, 'mcp-protocol-version');
-  if (transport.supportsVersion(version)) return true;
+  if (versions.supportsVersion(version)) return true;
   refuse(
     ctx,
     'unsupportedProtocolVersion',
-    `${version} (supported versions: ${transport.supportedVersions.join(', ')})`,
+    `${version} (supported versions: ${versions.supportedVersions.join(', ')})`,
   );
   return false;
 }
@@ -338,6 +355,7 @@ async function postInSession(
   if (ids.length > 0) session.used = true;
   session.inflight++;
   try {
+    // `awake` ran just before, with no turn of the event loop since: the session has its transport.
     await deliver(ctx, env, session.transport as UwsStreamableTransport, messages, ids, credential, delivery);
   } finally {
     for (const id of ids) session.pendingIds.delete(id);
@@ -354,13 +372,17 @@ async function initializeSession(
   messages: JSONRPCMessage[],
   delivery: Delivery,
 ): Promise<void> {
-  const server = createMcpServer(env.deps, context);
-  const transport = new UwsStreamableTransport(randomUUID());
+  const id = randomUUID();
+  const sleeper =
+    env.config.sessionHibernateAfterMs > 0
+      ? new SessionSleeper(env, context, messages[0]!, extraOf(credential))
+      : undefined;
   const session: Session = {
-    id: transport.sessionId!,
+    id,
     kind: 'streamable_http',
-    server,
-    transport,
+    server: undefined,
+    transport: undefined,
+    ...(sleeper ? { hibernation: sleeper } : {}),
     credentialId: credential?.id,
     agent: credential?.agent,
     lastActive: Date.now(),
@@ -370,15 +392,12 @@ async function initializeSession(
     pendingIds: new Set(),
     closed: false,
   };
-  transport.onclose = () => {
-    session.closed = true;
-    env.sessions.remove(session.id);
-  };
+  sleeper?.bind(session);
+  let transport: UwsStreamableTransport;
   try {
-    await server.connect(transport);
+    transport = await attach(env, session, context);
   } catch (err) {
     env.sessions.release();
-    await server.close().catch(() => undefined);
     throw err;
   }
   // Registered (taking the reserved slot) before the answer exists: the session is there by the time the client
@@ -389,6 +408,172 @@ async function initializeSession(
   } finally {
     session.inflight--;
     session.lastActive = Date.now();
+  }
+}
+
+/**
+ * Builds a session's MCP server and transport, connects them and makes them the session's. The transport closing
+ * (the server closed, DELETE, expiry) ends the session, unless hibernation dropped it first.
+ */
+async function attach(
+  env: HttpEnv,
+  session: Session,
+  context: McpSessionContext,
+): Promise<UwsStreamableTransport> {
+  const server = createMcpServer(env.deps, context);
+  const transport = new UwsStreamableTransport(session.id);
+  transport.onclose = () => {
+    if (session.transport !== transport) return;
+    session.closed = true;
+    env.sessions.remove(session.id);
+  };
+  session.server = server;
+  session.transport = transport;
+  try {
+    await server.connect(transport);
+  } catch (err) {
+    session.server = undefined;
+    session.transport = undefined;
+    await server.close().catch(() => undefined);
+    throw err;
+  }
+  return transport;
+}
+
+/** The hibernation of a session, if it can hibernate. */
+function sleeperOf(session: Session): SessionSleeper | undefined {
+  return session.hibernation as SessionSleeper | undefined;
+}
+
+/** What the version check of a session uses: its transport, or the versions it had when it hibernated. */
+function versionsOf(session: Session): Versions {
+  return (session.transport as UwsStreamableTransport | undefined) ?? sleeperOf(session)!.versions!;
+}
+
+function frozenVersions(supported: readonly string[]): Versions {
+  return { supportsVersion: (v) => v === undefined || supported.includes(v), supportedVersions: supported };
+}
+
+/**
+ * Wakes the session if it is hibernated; false (after answering 404) when it closed meanwhile. A wake that fails
+ * leaves the session asleep and throws (the route answers 500).
+ */
+async function awake(ctx: HttpContext, session: Session): Promise<boolean> {
+  const sleeper = sleeperOf(session);
+  if (sleeper?.asleep) await sleeper.wake();
+  if (session.closed) {
+    refuse(ctx, 'sessionNotFound');
+    return false;
+  }
+  return true;
+}
+
+let wakeCallIds = 0;
+
+/**
+ * Session hibernation. An idle session (no request in flight, no open GET stream, for
+ * `TINYTASK_HIBERNATE_AFTER`) drops its MCP server and transport — most of what a session costs — and keeps
+ * only what rebuilds them: the `initialize` request it was created by, its bound context and credential, its log
+ * level, the URIs it subscribed to and the protocol versions its server spoke. Its next request (or GET stream)
+ * wakes it first: a fresh server and transport are connected and brought to the same state by replaying, on the
+ * host's own behalf, `initialize` (same client info, capabilities and requested version, so the same negotiated
+ * version), `notifications/initialized`, `logging/setLevel` (when not the default) and one `resources/subscribe` per
+ * URI; their answers are discarded. While asleep nothing is lost: with no GET stream open, resource updates had
+ * nowhere to go anyway, and a stream opened later wakes the session with its subscriptions.
+ */
+class SessionSleeper implements Hibernation {
+  private session!: Session;
+  private sleeping: { logLevel: string; uris: string[] } | undefined;
+  private waking: Promise<void> | undefined;
+  /** The protocol versions of the session's server, for the version check while asleep. */
+  versions: Versions | undefined;
+
+  constructor(
+    private readonly env: HttpEnv,
+    private readonly context: McpSessionContext,
+    private readonly initialize: JSONRPCMessage,
+    private readonly extra: MessageExtraInfo,
+  ) {}
+
+  bind(session: Session): void {
+    this.session = session;
+  }
+
+  get asleep(): boolean {
+    return this.sleeping !== undefined;
+  }
+
+  hibernate(): void {
+    const session = this.session;
+    if (this.sleeping || this.waking || session.closed || session.inflight > 0 || session.streams > 0) return;
+    const server = session.server;
+    const transport = session.transport as UwsStreamableTransport | undefined;
+    if (!server || !transport || transport.streaming) return;
+    const state = sessionStateOf(server);
+    this.sleeping = {
+      logLevel: state?.logLevel ?? DEFAULT_CLIENT_LOG_LEVEL,
+      uris: state?.subscriptions() ?? [],
+    };
+    this.versions = frozenVersions(transport.supportedVersions);
+    session.server = undefined;
+    session.transport = undefined;
+    // The transport's close no longer ends the session (it is not the session's transport any more); the server's
+    // close runs its cleanup (board listeners, the session's abort signal).
+    server
+      .close()
+      .catch((err: unknown) =>
+        this.env.logger.warn({ err, session: session.id }, 'hibernating a session failed'),
+      );
+  }
+
+  /** Rebuilds the server and transport in the session's state. Concurrent callers share one wake. */
+  wake(): Promise<void> {
+    this.waking ??= this.rebuild().finally(() => (this.waking = undefined));
+    return this.waking;
+  }
+
+  private async rebuild(): Promise<void> {
+    const sleeping = this.sleeping;
+    const session = this.session;
+    if (!sleeping || session.closed) return;
+    // Busy while it wakes: neither hibernated again, nor expired, nor evicted halfway.
+    session.inflight++;
+    try {
+      const transport = await attach(this.env, session, this.context);
+      const call = async (method: string, params: Record<string, unknown>) => {
+        const answer = await transport.call(
+          { jsonrpc: '2.0', id: `tinytask-wake-${++wakeCallIds}`, method, params },
+          this.extra,
+        );
+        if ('error' in answer)
+          throw new Error(`waking session ${session.id}: ${method} failed: ${JSON.stringify(answer.error)}`);
+      };
+      try {
+        await call('initialize', (this.initialize as { params: Record<string, unknown> }).params);
+        transport.receive([{ jsonrpc: '2.0', method: 'notifications/initialized' }], this.extra);
+        if (sleeping.logLevel !== DEFAULT_CLIENT_LOG_LEVEL)
+          await call('logging/setLevel', { level: sleeping.logLevel });
+        for (const uri of sleeping.uris) await call('resources/subscribe', { uri });
+      } catch (err) {
+        // Closed while it woke (DELETE or shutdown: a waking session is busy, so never evicted nor expired): the
+        // registry closed the new server; the caller answers 404.
+        if (session.closed) return;
+        // Back to sleep: the half-built server goes, the record stays.
+        const server = session.server;
+        session.server = undefined;
+        session.transport = undefined;
+        await server?.close().catch(() => undefined);
+        throw err;
+      }
+      this.sleeping = undefined;
+      this.versions = undefined;
+      if (session.closed) {
+        // Closed (DELETE, shutdown) while it woke, maybe before `attach` gave the session its server.
+        await session.server?.close().catch(() => undefined);
+      }
+    } finally {
+      session.inflight--;
+    }
   }
 }
 

@@ -238,6 +238,8 @@ export class UwsStreamableTransport implements Transport {
   onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
   /** Where the server's messages for each request in flight go, by JSON-RPC request id. */
   private readonly routes = new Map<RequestId, Exchange>();
+  /** Requests the host itself made (`call`), by id: their responses go back to it, never to a client. */
+  private readonly calls = new Map<RequestId, { resolve(m: JSONRPCMessage): void; reject(e: Error): void }>();
   private stream: SseStream | undefined;
   private supported: readonly string[] = SUPPORTED_PROTOCOL_VERSIONS;
   private started = false;
@@ -291,6 +293,23 @@ export class UwsStreamableTransport implements Transport {
     for (const message of messages) this.onmessage?.(message, extra);
   }
 
+  /**
+   * Hands one request to the server on the host's own behalf (bringing a rebuilt server back to a hibernated
+   * session's state) and resolves with its response. Nothing of it reaches a client; rejects when the transport
+   * closes first. `message.id` must not be in flight in this transport.
+   */
+  call(message: JSONRPCMessage, extra: MessageExtraInfo): Promise<JSONRPCMessage> {
+    const id = (message as { id: RequestId }).id;
+    return new Promise((resolve, reject) => {
+      if (this.closed) {
+        reject(new Error('the session transport is closed'));
+        return;
+      }
+      this.calls.set(id, { resolve, reject });
+      this.onmessage?.(message, extra);
+    });
+  }
+
   /** Opens the session's GET stream; false when one is open already. Resolves `closed` when it ends. */
   openStream(ctx: HttpContext): { closed: Promise<void> } | false {
     if (this.stream) return false;
@@ -309,6 +328,15 @@ export class UwsStreamableTransport implements Transport {
     if (this.closed) return;
     const response = isResponse(message);
     const id = response ? (message as { id?: RequestId }).id : options?.relatedRequestId;
+    const call = id === undefined ? undefined : this.calls.get(id);
+    if (call) {
+      // The host's own request: its response goes back to the host; what the server says about it goes nowhere.
+      if (response) {
+        this.calls.delete(id!);
+        call.resolve(message);
+      }
+      return;
+    }
     if (id === undefined) {
       // Not about a request: the GET stream carries it, or nobody (the client did not open one).
       if (!response) this.stream?.event(message);
@@ -345,6 +373,9 @@ export class UwsStreamableTransport implements Transport {
     const exchanges = new Set(this.routes.values());
     this.routes.clear();
     for (const exchange of exchanges) exchange.closed();
+    const calls = [...this.calls.values()];
+    this.calls.clear();
+    for (const call of calls) call.reject(new Error('the session closed before the server answered'));
     const stream = this.stream;
     this.stream = undefined;
     // Not awaited: a client that stopped reading would hold the close until it read again.
