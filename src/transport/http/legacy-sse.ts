@@ -6,14 +6,13 @@ import {
   type BodyResult,
   type HttpContext,
   MAX_STREAM_BACKLOG_BYTES,
-  parseJsonBody,
   ResponseStream,
   send,
 } from './adapter.js';
 import { admitNewSession, sessionFor, type HttpEnv } from './env.js';
 import type { Credential } from './security.js';
 import type { Session } from './sessions.js';
-import { mediaType } from './streamable.js';
+import { jsonPostBody } from './streamable.js';
 import { refuse, refuseTooLarge } from './transport-errors.js';
 
 /**
@@ -179,15 +178,8 @@ export async function postSseMessage(
     refuse(ctx, 'wrongCredential');
     return;
   }
-  if (mediaType(ctx.header('content-type')) !== 'application/json') {
-    refuse(ctx, 'unsupportedMediaType');
-    return;
-  }
-  const json = parseJsonBody(read.body);
-  if (!json.ok) {
-    refuse(ctx, 'parseError', json.message);
-    return;
-  }
+  const json = jsonPostBody(ctx, read.body);
+  if (!json) return;
   const parsed = JSONRPCMessageSchema.safeParse(json.value);
   if (!parsed.success) {
     refuse(ctx, 'notJsonRpc');

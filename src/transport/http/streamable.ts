@@ -63,6 +63,23 @@ export function mediaType(header: string | undefined): string {
   return (header ?? '').split(';', 1)[0]!.trim().toLowerCase();
 }
 
+/**
+ * The JSON value of a POSTed MCP message body, or undefined once the request has been refused: 415 unless the
+ * body is `application/json`, -32700 when its bytes are not UTF-8 JSON. Shared by both HTTP transports.
+ */
+export function jsonPostBody(ctx: HttpContext, body: Uint8Array): { value: unknown } | undefined {
+  if (mediaType(ctx.header('content-type')) !== 'application/json') {
+    refuse(ctx, 'unsupportedMediaType');
+    return undefined;
+  }
+  const json = parseJsonBody(body);
+  if (!json.ok) {
+    refuse(ctx, 'parseError', json.message);
+    return undefined;
+  }
+  return { value: json.value };
+}
+
 function deliveryFor(accept: Acceptable): Delivery {
   if (!accept.json) return 'sse';
   return accept.sse ? 'auto' : 'json';
@@ -146,15 +163,8 @@ export async function handleMcp(
     refuse(ctx, 'notAcceptable');
     return;
   }
-  if (mediaType(ctx.header('content-type')) !== 'application/json') {
-    refuse(ctx, 'unsupportedMediaType');
-    return;
-  }
-  const json = parseJsonBody(read.body);
-  if (!json.ok) {
-    refuse(ctx, 'parseError', json.message);
-    return;
-  }
+  const json = jsonPostBody(ctx, read.body);
+  if (!json) return;
   const parsed = json.value;
   const delivery = deliveryFor(accept);
   const sessionId = joinedHeader(ctx, 'mcp-session-id');
