@@ -261,21 +261,14 @@ function sessionOf(
   return session;
 }
 
-/** The protocol versions a session's server speaks (checked on the version header). */
-interface Versions {
-  supportsVersion(version: string | undefined): boolean;
-  readonly supportedVersions: readonly string[];
-}
-
-/** Answers 400 and returns false when the `MCP-Protocol-Version` header names a version the server does not speak. */
-function checkVersion(ctx: HttpContext, versions: Versions): boolean {
+/**
+ * Answers 400 and returns false when the `MCP-Protocol-Version` header names a version outside `supported` (the
+ * protocol versions the session's server speaks). No header is acceptable: the negotiated version applies.
+ */
+function checkVersion(ctx: HttpContext, supported: readonly string[]): boolean {
   const version = joinedHeader(ctx, 'mcp-protocol-version');
-  if (versions.supportsVersion(version)) return true;
-  refuse(
-    ctx,
-    'unsupportedProtocolVersion',
-    `${version} (supported versions: ${versions.supportedVersions.join(', ')})`,
-  );
+  if (version === undefined || supported.includes(version)) return true;
+  refuse(ctx, 'unsupportedProtocolVersion', `${version} (supported versions: ${supported.join(', ')})`);
   return false;
 }
 
@@ -455,13 +448,12 @@ function sleeperOf(session: Session): SessionSleeper | undefined {
   return session.hibernation as SessionSleeper | undefined;
 }
 
-/** What the version check of a session uses: its transport, or the versions it had when it hibernated. */
-function versionsOf(session: Session): Versions {
-  return (session.transport as UwsStreamableTransport | undefined) ?? sleeperOf(session)!.versions!;
-}
-
-function frozenVersions(supported: readonly string[]): Versions {
-  return { supportsVersion: (v) => v === undefined || supported.includes(v), supportedVersions: supported };
+/** The protocol versions a session's server speaks: its transport's, or those it had when it hibernated. */
+function versionsOf(session: Session): readonly string[] {
+  return (
+    (session.transport as UwsStreamableTransport | undefined)?.supportedVersions ??
+    sleeperOf(session)!.versions!
+  );
 }
 
 /**
@@ -496,7 +488,7 @@ class SessionSleeper implements Hibernation {
   private sleeping: { logLevel: string; uris: string[] } | undefined;
   private waking: Promise<void> | undefined;
   /** The protocol versions of the session's server, for the version check while asleep. */
-  versions: Versions | undefined;
+  versions: readonly string[] | undefined;
 
   constructor(
     private readonly env: HttpEnv,
@@ -524,7 +516,7 @@ class SessionSleeper implements Hibernation {
       logLevel: state?.logLevel ?? DEFAULT_CLIENT_LOG_LEVEL,
       uris: state?.subscriptions() ?? [],
     };
-    this.versions = frozenVersions(transport.supportedVersions);
+    this.versions = transport.supportedVersions;
     session.server = undefined;
     session.transport = undefined;
     // The transport's close no longer ends the session (it is not the session's transport any more); the server's
@@ -608,7 +600,7 @@ async function postStateless(
   try {
     await server.connect(transport);
     // As in a session, the version header is checked on everything but initialize (which negotiates it).
-    if (!messages.some((m) => isInitialize(m)) && !checkVersion(ctx, transport)) return;
+    if (!messages.some((m) => isInitialize(m)) && !checkVersion(ctx, transport.supportedVersions)) return;
     await deliver(ctx, env, transport, messages, ids, credential, delivery);
   } finally {
     await server.close().catch(() => undefined);

@@ -257,11 +257,6 @@ export class UwsStreamableTransport implements Transport {
     this.supported = versions;
   }
 
-  /** Whether an `MCP-Protocol-Version` header value is acceptable (absent is: the negotiated one applies). */
-  supportsVersion(version: string | undefined): boolean {
-    return version === undefined || this.supported.includes(version);
-  }
-
   get supportedVersions(): readonly string[] {
     return this.supported;
   }
