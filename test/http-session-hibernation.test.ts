@@ -36,10 +36,14 @@ describe('session hibernation', () => {
     return Number(line?.split(' ').at(-1));
   };
 
+  /** Polls `read` until it answers `want` (however slow the machine; the test's own timeout bounds it). */
+  const until = async (read: () => Promise<number>, want: number): Promise<void> => {
+    while ((await read()) !== want) await new Promise((r) => setTimeout(r, 25));
+  };
+
   /** Waits (on the condition, polled) until `n` sessions are hibernated. */
   const hibernated = async (s: TestServer, n: number): Promise<void> => {
-    for (let i = 0; i < 400 && (await gauge(s, 'tinytask_sessions_hibernated')) !== n; i++)
-      await new Promise((r) => setTimeout(r, 25));
+    await until(() => gauge(s, 'tinytask_sessions_hibernated'), n);
     expect(await gauge(s, 'tinytask_sessions_hibernated')).toBe(n);
   };
 
@@ -217,7 +221,7 @@ describe('session hibernation', () => {
     const unused = await rawSession(s.url);
     await hibernated(s, 2);
     const open = () => gauge(s, 'tinytask_sessions_open{transport="streamable_http"}');
-    for (let i = 0; i < 400 && (await open()) !== 1; i++) await new Promise((r) => setTimeout(r, 25));
+    await until(open, 1);
     expect(await open()).toBe(1);
     expect((await toolCall(s, unused, 1, 'list_queues', {})).status).toBe(404);
     expect((await toolCall(s, used, 2, 'list_queues', {})).status).toBe(200);
