@@ -30,13 +30,20 @@ export interface ProcSnapshot {
   threads: number;
 }
 
+/** The fields of a /proc `stat` file after the command name, which may contain spaces and parentheses. */
+function statFields(path: string): string[] {
+  const stat = readFileSync(path, 'latin1');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** User + system CPU time (ms) from `statFields`. */
+function cpuMsOf(fields: string[]): number {
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / clockTicksPerSecond();
+}
+
 export function readProc(pid: number): ProcSnapshot | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    // The command name may contain spaces and parentheses: fields start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const utime = Number(fields[11]);
-    const stime = Number(fields[12]);
+    const fields = statFields(`/proc/${pid}/stat`);
     const threads = Number(fields[17]);
     const status = readFileSync(`/proc/${pid}/status`, 'latin1');
     const kb = (key: string): number => {
@@ -45,7 +52,7 @@ export function readProc(pid: number): ProcSnapshot | undefined {
     };
     return {
       at: performance.now(),
-      cpuMs: ((utime + stime) * 1000) / clockTicksPerSecond(),
+      cpuMs: cpuMsOf(fields),
       rssBytes: kb('VmRSS'),
       peakRssBytes: kb('VmHWM'),
       threads,
@@ -68,12 +75,9 @@ export function readThreadCpu(pid: number): Map<number, number> {
   } catch {
     return out;
   }
-  const ticks = clockTicksPerSecond();
   for (const tid of tids) {
     try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(Number(tid), ((Number(fields[11]) + Number(fields[12])) * 1000) / ticks);
+      out.set(Number(tid), cpuMsOf(statFields(`/proc/${pid}/task/${tid}/stat`)));
     } catch {
       // The thread ended between the listing and the read.
     }
