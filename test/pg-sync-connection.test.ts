@@ -124,14 +124,24 @@ describe.skipIf(!PG_ADMIN_URL)(
       expect(row()).toEqual({ key: 'ann', name: 'ann', note: '' });
     });
 
-    it('refuses to go on with a transaction whose connection was lost, then reconnects', async () => {
-      db.prepare('BEGIN IMMEDIATE').run();
-      addAgent('fay');
+    /**
+     * Ends the server process of this connection and waits until it is gone from the server, so that the next
+     * statement surely meets a lost connection (the I/O thread has heard of it, or hears it then).
+     */
+    async function loseConnection(): Promise<void> {
       const pid = db.prepare<[], number>('SELECT pg_backend_pid()').pluck().get() as number;
       const admin = new pg.Client({ connectionString: database.url });
       await admin.connect();
       await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      while ((await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount)
+        await new Promise((resolve) => setImmediate(resolve));
       await admin.end();
+    }
+
+    it('refuses to go on with a transaction whose connection was lost, then reconnects', async () => {
+      db.prepare('BEGIN IMMEDIATE').run();
+      addAgent('fay');
+      await loseConnection();
       addAgent('gus');
       expect(codeOf(() => name('gus'))).toBe('UNAVAILABLE');
       // However the loss showed, the rest of the transaction is refused, never run outside it.
@@ -145,14 +155,7 @@ describe.skipIf(!PG_ADMIN_URL)(
       db.prepare('BEGIN IMMEDIATE').run();
       addAgent('ivy');
       expect(name('ivy')).toBe('ivy');
-      const pid = db.prepare<[], number>('SELECT pg_backend_pid()').pluck().get() as number;
-      const admin = new pg.Client({ connectionString: database.url });
-      await admin.connect();
-      await admin.query('SELECT pg_terminate_backend($1)', [pid]);
-      // Gone from the server before the COMMIT is sent, so the I/O thread has heard of it (or hears it then).
-      while ((await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount)
-        await new Promise((resolve) => setImmediate(resolve));
-      await admin.end();
+      await loseConnection();
       expect(codeOf(() => db.prepare('COMMIT').run())).toBe('UNAVAILABLE');
       expect(db.inTransaction).toBe(false);
       expect(name('ivy')).toBeUndefined();
