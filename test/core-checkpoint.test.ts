@@ -38,7 +38,7 @@ describe('checkpoint policy (the writer owns checkpoints)', () => {
   });
 
   it('runs a PASSIVE checkpoint once enough writes have accumulated, copying every WAL frame back', () => {
-    const policy = new CheckpointPolicy(db, { everyWrites: 100, everyMs: 60_000 });
+    const policy = new CheckpointPolicy(db, { everyWrites: 100, minGapMs: 0, everyMs: 60_000 });
     insert(50);
     policy.afterBatch(50);
     expect(policy.lastResult).toBeNull();
@@ -51,9 +51,33 @@ describe('checkpoint policy (the writer owns checkpoints)', () => {
     expect(policy.lastResult?.mode).toBe('PASSIVE');
   });
 
+  it('waits for the minimum gap after the last checkpoint however many writes come, so back-to-back writes checkpoint at most a few times a second', () => {
+    let clock = 1_000;
+    const policy = new CheckpointPolicy(db, { now: () => clock });
+    insert(10);
+    clock += 249;
+    policy.afterBatch(500); // more than the 200 writes, but only 249 ms since the start
+    expect(policy.lastResult).toBeNull();
+    clock += 1;
+    policy.afterBatch(1);
+    expect(policy.lastResult).toMatchObject({ mode: 'PASSIVE', busy: 0 });
+    expect(policy.lastResult?.checkpointed).toBeGreaterThan(0);
+
+    // After it: 199 writes are not enough however long ago it was, up to the 10 s time limit.
+    const first = policy.lastResult;
+    insert(1);
+    clock += 5_000;
+    policy.afterBatch(199);
+    expect(policy.lastResult).toBe(first);
+    clock += 5_000;
+    policy.afterBatch(0);
+    expect(policy.lastResult).not.toBe(first);
+    expect(policy.lastResult?.mode).toBe('PASSIVE');
+  });
+
   it('runs a RESTART checkpoint when the WAL file has grown past its limit, so the next write reuses it from the start', () => {
     const walPath = join(dir, 'board.db-wal');
-    const policy = new CheckpointPolicy(db, { everyWrites: 1, walPath, walLimitBytes: 1024 });
+    const policy = new CheckpointPolicy(db, { everyWrites: 1, minGapMs: 0, walPath, walLimitBytes: 1024 });
     insert(200);
     const grown = statSync(walPath).size;
     expect(grown).toBeGreaterThan(1024);
