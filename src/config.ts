@@ -102,7 +102,7 @@ export const SETTINGS = {
   TINYTASK_THREAD_YOUNG_GEN_MB: {
     schema: int('TINYTASK_THREAD_YOUNG_GEN_MB', 1, 1024),
     default: '3',
-    doc: 'Young-generation size (MB) of the writer and each reader thread (`resourceLimits.maxYoungGenerationSizeMb`). V8 sizes it for throughput (up to 48 MB a thread) while these threads allocate little that lives: 3 MB keeps their garbage small at no measured cost (docs/performance.md, memory). The main thread takes `node --max-semi-space-size` instead (set by `npm start`, the `tinytask-mcp` bin and the image).',
+    doc: 'Young-generation size (MB) of the writer and each reader thread (`resourceLimits.maxYoungGenerationSizeMb`). V8 sizes it for throughput (up to 48 MB a thread) while these threads allocate little that lives: 3 MB keeps their garbage small at no measured cost (docs/performance.md, memory). The main thread takes `node --max-semi-space-size` instead (set by `npm start` and the image; docs/deployment.md, Resources).',
   },
   TINYTASK_WRITE_QUEUE_LIMIT: {
     schema: int('TINYTASK_WRITE_QUEUE_LIMIT', 1, 1_000_000),

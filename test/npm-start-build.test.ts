@@ -44,8 +44,8 @@ describe('npm start builds only when needed', () => {
       scripts: Record<string, string>;
     };
     expect(pkg.scripts.prestart).toBe('node scripts/build-if-stale.mjs');
-    // A 1 MB semi-space keeps the main thread's young generation small (docs/performance.md, "Memory").
-    expect(pkg.scripts.start).toBe('node --max-semi-space-size=1 dist/cli.js');
+    // The same Node flags as the image's CMD: a small heap (docs/performance.md, "Node flags").
+    expect(pkg.scripts.start).toBe('node --max-semi-space-size=2 --heap-growing-percent=100 dist/cli.js');
   });
 
   it('builds when dist/ is missing, not on the next start, and again once a source is newer', () => {

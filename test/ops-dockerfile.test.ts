@@ -180,8 +180,10 @@ describe('Dockerfile (production image)', () => {
     const cmd = execForm(args(ofKind(runtime, 'CMD').at(-1)!));
     expect(cmd?.[0]).toBe('node');
     expect(cmd?.at(-1)).toMatch(/dist\/cli\.js$/);
-    // The main thread's young generation is kept small (docs/configuration.md, TINYTASK_THREAD_YOUNG_GEN_MB).
-    expect(cmd).toContain('--max-semi-space-size=1');
+    // The heap is kept small: 2 MB semi-spaces, and after a full collection V8 lets the heap grow to twice its
+    // live size instead of up to four times (docs/performance.md, "Node flags").
+    expect(cmd).toContain('--max-semi-space-size=2');
+    expect(cmd).toContain('--heap-growing-percent=100');
   });
 
   it('has a HEALTHCHECK against /health that needs no curl or wget', () => {

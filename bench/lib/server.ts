@@ -22,11 +22,12 @@ export const VARIANT_ENTRIES: Record<ServerVariant, string> = {
 };
 
 /**
- * Node flags the product runs with (`npm start` and the image's CMD): the main thread's young generation is
- * kept small (docs/configuration.md, memory). The real variant is started with them unless `nodeArgs` says
+ * Node flags the product runs with (the same as `npm start` and the image's CMD, which tests check): a
+ * small young generation for the main thread and a heap that grows to at most twice its live size between full
+ * collections (docs/performance.md, "Node flags"). The real variant is started with them unless `nodeArgs` says
  * otherwise.
  */
-export const PRODUCT_NODE_ARGS = ['--max-semi-space-size=1'];
+export const PRODUCT_NODE_ARGS = ['--max-semi-space-size=2', '--heap-growing-percent=100'];
 
 export interface ServerOptions {
   variant?: ServerVariant;
