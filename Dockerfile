@@ -90,4 +90,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 CMD ["nod
 # dumb-init is PID 1: it forwards SIGTERM to node (graceful shutdown: drain writes, checkpoint the WAL, exit 0)
 # and reaps zombies.
 ENTRYPOINT ["/usr/bin/dumb-init", "--"]
-CMD ["node", "--max-semi-space-size=2", "--heap-growing-percent=100", "/app/dist/cli.js"]
+CMD ["node", "--max-semi-space-size=2", "/app/dist/cli.js"]

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { createRequire } from 'node:module';
 import { ConfigError, loadConfig } from './config.js';
+import { applyHeapFlags } from './heap.js';
 import { StartupError } from './startup.js';
 
 /** Commands of the HTTP client (src/client/cli.ts). */
@@ -62,6 +63,7 @@ async function cli(argv: string[]): Promise<number> {
   }
   if (command === 'serve' && rest.length === 0) {
     const config = loadConfig(process.env);
+    applyHeapFlags();
     // The server's modules are loaded only to serve, so the board commands start fast.
     const [{ createLogger }, { startServer }] = await Promise.all([
       import('./logger.js'),

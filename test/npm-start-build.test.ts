@@ -45,7 +45,7 @@ describe('npm start builds only when needed', () => {
     };
     expect(pkg.scripts.prestart).toBe('node scripts/build-if-stale.mjs');
     // The same Node flags as the image's CMD: a small heap (docs/performance.md, "Node flags").
-    expect(pkg.scripts.start).toBe('node --max-semi-space-size=2 --heap-growing-percent=100 dist/cli.js');
+    expect(pkg.scripts.start).toBe('node --max-semi-space-size=2 dist/cli.js');
   });
 
   it('builds when dist/ is missing, not on the next start, and again once a source is newer', () => {
