@@ -15,9 +15,9 @@ export function heapFlags(execArgv: readonly string[]): string[] {
 
 /**
  * Sets them. V8 reads the growing factor each time it sizes the heap after a collection, so setting it once the
- * process runs has the same effect as the command-line flag (tested), and every entry point (`npm start`, the
- * image, the `tinytask-mcp` bin, stdio under `npx`) gets it; `NODE_OPTIONS` could not carry it. Call it before the
- * database threads start: V8 flags are process-wide.
+ * process runs has the same effect as the command-line flag (measured: docs/performance.md, "Node flags"), and
+ * every entry point (`npm start`, the image, the `tinytask-mcp` bin, stdio under `npx`) gets it; `NODE_OPTIONS`
+ * could not carry it. Call it before the database threads start: V8 flags are process-wide.
  */
 export function applyHeapFlags(execArgv: readonly string[] = process.execArgv): void {
   for (const flag of heapFlags(execArgv)) setFlagsFromString(flag);

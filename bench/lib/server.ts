@@ -22,10 +22,9 @@ export const VARIANT_ENTRIES: Record<ServerVariant, string> = {
 };
 
 /**
- * Node flags the product runs with (the same as `npm start` and the image's CMD, which tests check): a
- * small young generation for the main thread (docs/performance.md, "Node flags"; the server sets the heap-growing
- * factor itself, src/heap.ts). The real variant is started with them unless `nodeArgs` says
- * otherwise.
+ * Node flags the product runs with (the same as `npm start` and the image's CMD, which tests check): a small
+ * young generation for the main thread (docs/performance.md, "Node flags"; the server sets the heap-growing factor
+ * itself, src/heap.ts). The real variant is started with them unless `nodeArgs` says otherwise.
  */
 export const PRODUCT_NODE_ARGS = ['--max-semi-space-size=2'];
 
