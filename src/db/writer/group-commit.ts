@@ -265,7 +265,8 @@ export class CheckpointPolicy {
     if (this.writesSince === 0) return;
     const { everyWrites = 200, minGapMs = 250, everyMs = 10_000 } = this.options;
     const since = this.now() - this.lastAt;
-    if (!(this.writesSince >= everyWrites && since >= minGapMs) && since < everyMs) return;
+    const due = (this.writesSince >= everyWrites && since >= minGapMs) || since >= everyMs;
+    if (!due) return;
     this.run('PASSIVE');
     const { walPath, walLimitBytes = JOURNAL_SIZE_LIMIT_BYTES } = this.options;
     if (walPath && walFileSize(walPath) > walLimitBytes) {
