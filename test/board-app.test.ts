@@ -1,7 +1,14 @@
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BOARD_APP_TOOLS, BOARD_APP_URI, bundleAsGlobal } from '../src/mcp/app.js';
+import * as extApps from '@modelcontextprotocol/ext-apps/server';
+import {
+  BOARD_APP_TOOLS,
+  BOARD_APP_URI,
+  bundleAsGlobal,
+  RESOURCE_MIME_TYPE,
+  RESOURCE_URI_META_KEY,
+} from '../src/mcp/app.js';
 import { chromiumAvailable, launchChromium } from './browser-harness.js';
 import { startTestServer, type TestServer } from './http-harness.js';
 
@@ -137,6 +144,11 @@ describe('the board as an MCP App (ui:// resource, @modelcontextprotocol/ext-app
     expect(calls).toContain('list_tasks');
     expect(errors).toEqual([]);
     await page.close();
+  });
+
+  it("uses ext-apps' own MIME type and _meta key (written out to keep SDK v1 out of the server's heap)", () => {
+    expect(RESOURCE_MIME_TYPE).toBe(extApps.RESOURCE_MIME_TYPE);
+    expect(RESOURCE_URI_META_KEY).toBe(extApps.RESOURCE_URI_META_KEY);
   });
 
   it('turns the ext-apps bundle export into a global', () => {

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { RESOURCE_MIME_TYPE, RESOURCE_URI_META_KEY } from '@modelcontextprotocol/ext-apps/server';
 import type { Resource } from '@modelcontextprotocol/server';
 import { WEB_DIR } from '../assets.js';
 
@@ -16,6 +15,15 @@ import { WEB_DIR } from '../assets.js';
  */
 
 export const BOARD_APP_URI = 'ui://tinytask/board.html';
+
+/**
+ * The MCP Apps extension's resource MIME type and deprecated flat `_meta` key, as
+ * `@modelcontextprotocol/ext-apps/server` exports them (test/board-app.test.ts checks they stay equal). They are
+ * written here because importing that module at run time loads SDK v1 and its schemas: ~3.5 MB of main-thread heap
+ * for two strings.
+ */
+export const RESOURCE_MIME_TYPE = 'text/html;profile=mcp-app';
+export const RESOURCE_URI_META_KEY = 'ui/resourceUri';
 
 /** The read tools whose results the host may show with the board. */
 export const BOARD_APP_TOOLS: ReadonlySet<string> = new Set([
