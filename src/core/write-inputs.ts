@@ -6,6 +6,7 @@ import {
   argumentNames,
   assertWellFormedText,
   describeIssues,
+  parsedWith,
   schemas,
   type Schemas,
 } from '../domain/schemas.js';
@@ -50,13 +51,15 @@ export function parseWriteInput<K extends WriteCommandName>(
   type: K,
   input: unknown,
 ): { args: WriteCommands[K]['args']; idempotencyKey: string | undefined } {
+  const schema = writeInputs[type] as z.ZodType;
   assertWellFormedText(input);
-  const result = (writeInputs[type] as z.ZodType).safeParse(input ?? {}, { reportInput: true });
-  if (!result.success) {
-    throw errors.invalidArgument(
-      describeIssues(result.error.issues, argumentNames(writeInputs[type] as z.ZodType)),
-    );
+  let data: unknown = input;
+  if (!parsedWith(schema, input)) {
+    const result = schema.safeParse(input ?? {}, { reportInput: true });
+    if (!result.success)
+      throw errors.invalidArgument(describeIssues(result.error.issues, argumentNames(schema)));
+    data = result.data;
   }
-  const { idempotency_key, ...args } = result.data as Record<string, unknown> & { idempotency_key?: string };
+  const { idempotency_key, ...args } = data as Record<string, unknown> & { idempotency_key?: string };
   return { args: args as WriteCommands[K]['args'], idempotencyKey: idempotency_key };
 }

@@ -610,9 +610,28 @@ export function assertWellFormedText(input: unknown): void {
   }
 }
 
+/**
+ * Objects that are the output of a schema's own parse: the MCP tool layer parses a tool's arguments with the schema
+ * of the board operation it calls, and the board then takes that object as it is instead of validating it a second
+ * time (`parseInput`, `parseWriteInput`). Keyed by the object itself, so anything built from it is validated again;
+ * nothing may change a marked object.
+ */
+const parsedBy = new WeakMap<object, z.ZodType>();
+
+/** Records that `data` is what `schema` returned from a successful parse (see `parsedBy`). */
+export function markParsed(schema: z.ZodType, data: unknown): void {
+  if (typeof data === 'object' && data !== null) parsedBy.set(data, schema);
+}
+
+/** Whether `input` is the untouched output of a successful parse by `schema`. */
+export function parsedWith(schema: z.ZodType, input: unknown): boolean {
+  return typeof input === 'object' && input !== null && parsedBy.get(input) === schema;
+}
+
 /** Validates `input` against one of the operation schemas; throws INVALID_ARGUMENT naming every problem. */
 export function parseInput<K extends keyof Schemas>(name: K, input: unknown): InputOf<K> {
   assertWellFormedText(input);
+  if (parsedWith(schemas[name], input)) return input as InputOf<K>;
   const result = schemas[name].safeParse(input ?? {}, { reportInput: true });
   if (!result.success) {
     throw errors.invalidArgument(describeIssues(result.error.issues, argumentNames(schemas[name])));

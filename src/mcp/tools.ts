@@ -4,7 +4,7 @@ import type { CallToolResult, Server, Tool } from '@modelcontextprotocol/server'
 import { z } from 'zod';
 import type { Board } from '../core/types.js';
 import { errors as domainErrors, type PlainError } from '../domain/errors.js';
-import { agentKey, argumentNames, describeIssues } from '../domain/schemas.js';
+import { agentKey, argumentNames, describeIssues, markParsed } from '../domain/schemas.js';
 import { nestedShapes } from '../tools/shapes.js';
 import { toolsFor, type ToolAnswer, type ToolContext, type ToolDef } from '../tools/index.js';
 import { toolsAllowed, type ToolsetChoice, type ToolsetName } from '../tools/toolsets.js';
@@ -254,15 +254,21 @@ function prepareArgs(def: ToolDef, raw: unknown, session: McpSessionContext): un
     throw domainErrors.invalidArgument(describeIssues(issues, known));
   }
   const data = parsed.data as JsonObject;
+  let respelt = false;
   // Operators may act as any agent.
   if (agent !== undefined && !session.operator && def.identity) {
     for (const field of def.identity) {
       const given = data[field];
       if (typeof given !== 'string') continue;
       if (agentKey(given) !== agentKey(agent)) throw forbiddenIdentity(agent, field, given);
-      data[field] = agent; // the token's spelling of the same agent
+      if (given !== agent) {
+        data[field] = agent; // the token's spelling of the same agent
+        respelt = true;
+      }
     }
   }
+  // The board validates only what this parse did not produce: arguments are checked once per call.
+  if (!respelt) markParsed(def.input, data);
   return data;
 }
 
