@@ -1,10 +1,19 @@
-import {
-  Counter as PromCounter,
-  Gauge as PromGauge,
-  Histogram as PromHistogram,
-  Registry,
-} from 'prom-client';
+import { createRequire } from 'node:module';
+import type * as Prom from 'prom-client';
 import type { CoordinationCounts } from './db/protocol.js';
+
+/*
+ * prom-client's four classes, each from its own file: its index also loads the default process metrics and, through
+ * them, @opentelemetry/api, ~1.1 MB of heap in every server that uses neither (docs/performance.md, session 7).
+ * test/metrics-registry.test.ts renders through these classes, so a prom-client that moves them fails there.
+ */
+const requirePromLib = createRequire(import.meta.url);
+const Registry = requirePromLib('prom-client/lib/registry') as typeof Prom.Registry;
+const PromCounter = requirePromLib('prom-client/lib/counter') as typeof Prom.Counter;
+const PromGauge = requirePromLib('prom-client/lib/gauge') as typeof Prom.Gauge;
+const PromHistogram = requirePromLib('prom-client/lib/histogram') as typeof Prom.Histogram;
+type PromCounter<T extends string> = Prom.Counter<T>;
+type PromGauge<T extends string> = Prom.Gauge<T>;
 /**
  * The process's metrics registry: prom-client's `Registry`, `Counter`, `Gauge` and `Histogram`, rendered in the
  * Prometheus text format (version 0.0.4). One registry is created per server process and passed down; layers
