@@ -1,4 +1,4 @@
-import { rmSync, statSync } from 'node:fs';
+import { readdirSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openWriterConnection, type Connection } from '../src/db/connection.js';
@@ -6,7 +6,21 @@ import { migrate } from '../src/db/migrate.js';
 import { CheckpointPolicy } from '../src/db/writer/group-commit.js';
 import { tempDir } from './core-support.js';
 
-describe('checkpoint policy (the writer owns checkpoints)', () => {
+/** SQLite's temporary files (sub-journals, spilled sorts) are named etilqs_*; they are unlinked at once but stay open. */
+function openTempFiles(): string[] {
+  const out: string[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (target.includes('etilqs_')) out.push(target);
+    } catch {
+      // The fd closed while we looked (readdir's own, for one).
+    }
+  }
+  return out;
+}
+
+describe('the writer connection: checkpoint policy (the writer owns checkpoints), journals', () => {
   let dir: string;
   let db: Connection;
   beforeEach(() => {
@@ -35,6 +49,21 @@ describe('checkpoint policy (the writer owns checkpoints)', () => {
     expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
     expect(db.pragma('auto_vacuum', { simple: true })).toBe(2);
     expect(db.pragma('journal_size_limit', { simple: true })).toBe(64 * 1024 * 1024);
+    expect(db.pragma('temp_store', { simple: true })).toBe(2);
+  });
+
+  it("keeps a write's savepoint journal in memory, never in a temporary file", () => {
+    const insert = db.prepare(
+      "INSERT INTO tasks (title, description, created_by, created_at, updated_at) VALUES (?, ?, 'c', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')",
+    );
+    db.prepare('BEGIN IMMEDIATE').run();
+    // Enough rows before the savepoint that the change below rewrites pages that already exist (those are journaled).
+    for (let i = 0; i < 2_000; i++) insert.run(`task ${i}`, 'words to index '.repeat(20));
+    db.prepare('SAVEPOINT cmd').run();
+    db.prepare("UPDATE tasks SET title = title || ' changed', description = 'other words'").run();
+    expect(openTempFiles()).toEqual([]);
+    db.prepare('RELEASE cmd').run();
+    db.prepare('COMMIT').run();
   });
 
   it('runs a PASSIVE checkpoint once enough writes have accumulated, copying every WAL frame back', () => {
