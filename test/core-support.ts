@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { configWith, type Config } from '../src/config.js';
 import { createBoard, type CoreBoard } from '../src/core/board.js';
-import type { ErrorCode } from '../src/domain/errors.js';
+import { TaskBoardError, type ErrorCode } from '../src/domain/errors.js';
 import { silentLogger } from '../src/logger.js';
 import type { ServerMetrics } from '../src/metrics.js';
 import type { Connection } from '../src/db/connection.js';
@@ -95,6 +95,16 @@ export async function expectCode(call: Promise<unknown>, code: ErrorCode): Promi
   );
   expect(err.code, err.message).toBe(code);
   return err.message;
+}
+
+/** The code of the TaskBoardError a synchronous `fn` throws ('no error' when it returns). */
+export function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    return err instanceof TaskBoardError ? err.code : `not a TaskBoardError: ${String(err)}`;
+  }
+  return 'no error';
 }
 
 /** Runs `fn` on a separate read-only connection (to check the file itself, not through the board). */

@@ -7,17 +7,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migratePostgres } from '../src/db/pg/migrate.js';
 import { PgSyncConnection } from '../src/db/pg/sync-connection.js';
-import { TaskBoardError } from '../src/domain/errors.js';
+import { codeOf } from './core-support.js';
 import { freshPgDatabase, PG_ADMIN_URL, PG_SKIP_REASON, type PgDatabase } from './pg-support.js';
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    return err instanceof TaskBoardError ? err.code : `not a TaskBoardError: ${String(err)}`;
-  }
-  return 'no error';
-}
 
 describe.skipIf(!PG_ADMIN_URL)(
   `the synchronous PostgreSQL connection${PG_ADMIN_URL ? '' : ` (${PG_SKIP_REASON})`}`,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseWriteInput, writeInputs } from '../src/core/write-inputs.js';
-import { TaskBoardError } from '../src/domain/errors.js';
 import { markParsed, parseInput, parsedWith, schemas } from '../src/domain/schemas.js';
+import { codeOf } from './core-support.js';
 
 /**
  * The MCP tool layer parses a tool's arguments with the schema of the board operation it calls and marks the result
@@ -9,15 +9,6 @@ import { markParsed, parseInput, parsedWith, schemas } from '../src/domain/schem
  * of the same schema skips the second parse, and the text check still runs on it.
  */
 describe('arguments are validated once per call', () => {
-  const codeOf = (fn: () => unknown): string | undefined => {
-    try {
-      fn();
-      return undefined;
-    } catch (err) {
-      return err instanceof TaskBoardError ? err.code : 'not a TaskBoardError';
-    }
-  };
-
   it('takes the output of the same schema as it is, and validates anything else', () => {
     // Invalid on purpose: a marked object is not parsed again, so the board would take it.
     const marked = { title: '', created_by: 'a', idempotency_key: 'k-1' };
