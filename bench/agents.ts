@@ -68,6 +68,11 @@ const flags = defineFlags({
     default: undefined,
     help: 'Extra settings of the started server, e.g. TINYTASK_THREAD_YOUNG_GEN_MB=16,TINYTASK_READ_THREADS=2',
   },
+  runId: {
+    type: 'string',
+    default: undefined,
+    help: "Name the agents <id>-agent-N: an earlier run's id (its result's runId) drives the same agents again",
+  },
   verify: { type: 'boolean', default: true, help: 'Verify the board after the run (--no-verify to skip)' },
   json: { type: 'boolean', default: false, help: 'Print the full result as JSON on stdout' },
   ...PIN_FLAGS,
@@ -103,6 +108,7 @@ cliMain(
         env: parseEnvList(f.serverEnv),
       },
       verify: f.verify,
+      runId: f.runId,
       onProgress: progressPrinter(`[${f.agents} agents]`),
     });
     endProgress();

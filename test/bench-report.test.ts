@@ -64,6 +64,7 @@ function fakeResult(): AgentsRunResult {
       warmupS: 2,
       thinkMs: 0,
       workers: 1,
+      runId: 'b1',
       url: 'http://127.0.0.1:1/mcp',
       variant: 'real',
       readThreads: 1,

@@ -40,6 +40,11 @@ export interface AgentsRunOptions {
   verify?: boolean;
   timeoutMs?: number;
   label?: string;
+  /**
+   * Agents are named `<runId>-agent-N`; by default a fresh id per run. Reusing an earlier run's id drives the same
+   * agents again (their queues and histories), e.g. a board grown back to back and then worked with think time.
+   */
+  runId?: string | undefined;
   onProgress?: (p: Progress) => void;
   /** Every `everyS` seconds from the start of the load: the server's resources and the interval's latency. */
   sample?: { everyS: number; onSample: (s: RunSample) => void };
@@ -83,6 +88,8 @@ export interface AgentsRunResult {
     warmupS: number;
     thinkMs: number;
     workers: number;
+    /** The agents were `<runId>-agent-1` .. `-N` (pass it to --run-id to drive them again). */
+    runId: string;
     url: string;
     variant: string;
     readThreads: number | undefined;
@@ -265,7 +272,7 @@ export async function runAgents(opts: AgentsRunOptions): Promise<AgentsRunResult
       );
   }
 
-  const runId = `b${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
+  const runId = opts.runId ?? `b${Date.now().toString(36)}${Math.floor(Math.random() * 1e4).toString(36)}`;
   const allAgents = Array.from({ length: opts.agents }, (_, i) => `${runId}-agent-${i + 1}`);
   const nWorkers = Math.max(1, Math.min(opts.workers ?? defaultWorkers(opts.agents), opts.agents));
   const children: ChildProcess[] = [];
@@ -487,6 +494,7 @@ export async function runAgents(opts: AgentsRunOptions): Promise<AgentsRunResult
         warmupS: opts.warmupS,
         thinkMs,
         workers: nWorkers,
+        runId,
         url,
         variant: server?.variant ?? 'external',
         readThreads: opts.server?.readThreads,
