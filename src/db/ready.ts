@@ -21,21 +21,40 @@ export interface ReadyScope {
   queue_name?: string | undefined;
 }
 
+/** The unassigned tasks of queue @queue: what any agent may pull from it. */
+export const QUEUE_UNASSIGNED_SQL = 't.assigned_to IS NULL AND t.queue_name = @queue';
+
 /**
- * Which ready tasks a scope covers, as a condition with named parameters @agent and @queue:
+ * Ready tasks of a scope in claim order, at most @limit of them (only those after the cursor @c_priority,
+ * @c_created_at, @c_id when `afterCursor`), with named parameters @agent and @queue:
  * - agent and queue: the agent's own tasks (any queue) and the unassigned ones in the queue — what the agent
  *   may claim with claim_next_task;
  * - agent only: the agent's own tasks;
  * - queue only: every ready task in the queue;
  * - neither: every ready task.
+ * Agent and queue are two index-ordered pages merged, not one OR: SQLite answers the OR by sorting every ready
+ * candidate of both (a queue's whole backlog) for each page.
  */
-export function readyScopeSql(scope: ReadyScope): string {
+export function readySql(scope: ReadyScope, afterCursor: boolean): string {
+  const page = (scopeSql: string) =>
+    `SELECT t.* FROM tasks t WHERE ${READY_SQL} AND ${scopeSql}${afterCursor ? ` AND ${AFTER_CURSOR_SQL}` : ''}
+     ${READY_ORDER} LIMIT @limit`;
   const agent = scope.agent_name !== undefined;
   const queue = scope.queue_name !== undefined;
-  if (agent && queue) return '(t.assigned_to = @agent OR (t.assigned_to IS NULL AND t.queue_name = @queue))';
-  if (agent) return 't.assigned_to = @agent';
-  if (queue) return 't.queue_name = @queue';
-  return 'TRUE';
+  if (agent && queue)
+    return `SELECT * FROM (${page('t.assigned_to = @agent')}) mine
+      UNION ALL SELECT * FROM (${page(QUEUE_UNASSIGNED_SQL)}) queued
+      ORDER BY priority DESC, created_at ASC, id ASC LIMIT @limit`;
+  if (agent) return page('t.assigned_to = @agent');
+  if (queue) return page('t.queue_name = @queue');
+  return page('TRUE');
+}
+
+/** Whether task `a` comes before task `b` in claim order (READY_ORDER). */
+export function claimsBefore(a: ReadyCursor, b: ReadyCursor): boolean {
+  if (a.priority !== b.priority) return a.priority > b.priority;
+  if (a.created_at !== b.created_at) return a.created_at < b.created_at;
+  return a.id < b.id;
 }
 
 /** Position after the last task of a page, in claim order. */

@@ -26,15 +26,7 @@ import type {
 import type { Connection, SqlStatement } from '../connection.js';
 import { schemaVersion } from '../migrate.js';
 import type { ReadOutcome, ReadQueries, ReadQuery, ReadQueryName } from '../protocol.js';
-import {
-  AFTER_CURSOR_SQL,
-  decodeReadyCursor,
-  encodeReadyCursor,
-  OPEN_BLOCKERS_SQL,
-  READY_ORDER,
-  READY_SQL,
-  readyScopeSql,
-} from '../ready.js';
+import { decodeReadyCursor, encodeReadyCursor, OPEN_BLOCKERS_SQL, readySql } from '../ready.js';
 import { toTask, type TaskRow } from '../rows.js';
 import { decodeSearchCursor, encodeSearchCursor, ftsQuery, tsQuery } from './search.js';
 
@@ -111,8 +103,11 @@ export function createReadQueries(db: Connection, dialect: Dialect = 'sqlite'): 
     childrenUnarchived: db.prepare<[number], TaskRow>(
       `SELECT * FROM tasks WHERE parent_task_id = ? AND archived_at IS NULL ${ORDER}`,
     ),
-    myQueue: db.prepare<[string], TaskRow>(
-      `SELECT * FROM tasks WHERE assigned_to = ? AND status IN ('idle', 'working') AND archived_at IS NULL ${ORDER}`,
+    // One search of the claim index per status, merged: with `status IN (...)` SQLite walks the agent's every
+    // task (finished ones too) in list order instead.
+    myQueue: db.prepare<{ agent: string }, TaskRow>(
+      `SELECT * FROM tasks WHERE assigned_to = @agent AND status = 'working' AND archived_at IS NULL
+       UNION ALL SELECT * FROM tasks WHERE assigned_to = @agent AND status = 'idle' AND archived_at IS NULL ${ORDER}`,
     ),
     agentSummary: db.prepare<
       [string],
@@ -157,12 +152,23 @@ export function createReadQueries(db: Connection, dialect: Dialect = 'sqlite'): 
     pageIdsAll: db.prepare<[number, number], { id: number; title: string }>(
       'SELECT id, title FROM tasks WHERE id > ? ORDER BY id LIMIT ?',
     ),
-    statusCounts: db.prepare<[], { status: TaskStatus; n: number }>(
-      'SELECT status, count(*) AS n FROM tasks WHERE archived_at IS NULL GROUP BY status',
-    ),
-    totals: db.prepare<[string], { total: number; archived: number; completed_today: number }>(
+    // Every figure of get_board_stats in one pass over the table (it has no index that answers them all).
+    totals: db.prepare<
+      [string],
+      {
+        total: number;
+        archived: number;
+        idle: number;
+        working: number;
+        complete: number;
+        completed_today: number;
+      }
+    >(
       `SELECT count(*) AS total,
          coalesce(sum(CASE WHEN archived_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS archived,
+         coalesce(sum(CASE WHEN archived_at IS NULL AND status = 'idle' THEN 1 ELSE 0 END), 0) AS idle,
+         coalesce(sum(CASE WHEN archived_at IS NULL AND status = 'working' THEN 1 ELSE 0 END), 0) AS working,
+         coalesce(sum(CASE WHEN archived_at IS NULL AND status = 'complete' THEN 1 ELSE 0 END), 0) AS complete,
          coalesce(sum(CASE WHEN status = 'complete' AND updated_at >= ? THEN 1 ELSE 0 END), 0) AS completed_today
        FROM tasks`,
     ),
@@ -350,9 +356,7 @@ export function createReadQueries(db: Connection, dialect: Dialect = 'sqlite'): 
   function listReadyTasks(args: ListReadyTasksInput) {
     const limit = args.limit ?? LIMITS.listLimitDefault;
     const cursor = args.cursor === undefined ? null : decodeReadyCursor(args.cursor);
-    const where = [READY_SQL, readyScopeSql(args)];
-    if (cursor) where.push(AFTER_CURSOR_SQL);
-    const sql = `SELECT t.* FROM tasks t WHERE ${where.join(' AND ')} ${READY_ORDER} LIMIT @limit`;
+    const sql = readySql(args, cursor !== null);
     let stmt = readyStatements.get(sql);
     if (!stmt) {
       stmt = db.prepare<Record<string, unknown>, TaskRow>(sql);
@@ -407,7 +411,7 @@ export function createReadQueries(db: Connection, dialect: Dialect = 'sqlite'): 
       };
     },
     getMyQueue: ({ agent_name, include_description }) =>
-      s.myQueue.all(agent(agent_name)).map((r) => toTask(r, include_description === true)),
+      s.myQueue.all({ agent: agent(agent_name) }).map((r) => toTask(r, include_description === true)),
     agentQueueSummary: ({ agent_name }) => {
       const summary: AgentQueueSummary = {
         agent_name: agent(agent_name),
@@ -494,14 +498,12 @@ export function createReadQueries(db: Connection, dialect: Dialect = 'sqlite'): 
     boardStats: () => {
       const midnight = new Date();
       midnight.setUTCHours(0, 0, 0, 0);
-      const totals = s.totals.get(midnight.toISOString()) ?? { total: 0, archived: 0, completed_today: 0 };
-      const by_status = emptyCounts();
-      for (const { status, n } of s.statusCounts.all()) by_status[status] = n;
+      const t = s.totals.get(midnight.toISOString());
       const stats: BoardStats = {
-        tasks_total: totals.total,
-        by_status,
-        archived: totals.archived,
-        completed_today: totals.completed_today,
+        tasks_total: t?.total ?? 0,
+        by_status: { idle: t?.idle ?? 0, working: t?.working ?? 0, complete: t?.complete ?? 0 },
+        archived: t?.archived ?? 0,
+        completed_today: t?.completed_today ?? 0,
       };
       return stats;
     },

@@ -18,7 +18,7 @@ import type {
 import type { ChangeSet, Comment, Link, StatusCounts, Task, TaskStatus } from '../../domain/types.js';
 import type { Connection, SqlStatement } from '../connection.js';
 import type { CoordinationCounts, WriteCommand } from '../protocol.js';
-import { READY_ORDER, READY_SQL, readyScopeSql } from '../ready.js';
+import { claimsBefore, QUEUE_UNASSIGNED_SQL, READY_ORDER, READY_SQL, readySql } from '../ready.js';
 import { toTask, type TaskRow } from '../rows.js';
 import type { WriterClock } from './clock.js';
 import { createDependencies } from './dependencies.js';
@@ -207,14 +207,15 @@ export function createWriteHandlers(db: Connection, opts: WriteHandlerOptions): 
     childCounts: db.prepare<[number], { status: TaskStatus; n: number }>(
       `SELECT status, count(*) AS n FROM tasks WHERE parent_task_id = ? AND archived_at IS NULL GROUP BY status`,
     ),
-    claimMine: db.prepare<{ agent: string }, TaskRow>(
-      // PostgreSQL: a row another front is claiming right now is skipped, not waited for (exactly-once claims).
-      `SELECT t.* FROM tasks t WHERE ${READY_SQL} AND ${readyScopeSql({ agent_name: '' })} ${READY_ORDER} LIMIT 1
-       /* pg: FOR UPDATE OF t SKIP LOCKED */`,
+    // PostgreSQL: a row another front is claiming right now is skipped, not waited for (exactly-once claims).
+    claimMine: db.prepare<{ agent: string; limit: 1 }, TaskRow>(
+      `${readySql({ agent_name: '' }, false)} /* pg: FOR UPDATE OF t SKIP LOCKED */`,
     ),
-    claimMineOrQueue: db.prepare<{ agent: string; queue: string }, TaskRow>(
-      `SELECT t.* FROM tasks t WHERE ${READY_SQL} AND ${readyScopeSql({ agent_name: '', queue_name: '' })}
-       ${READY_ORDER} LIMIT 1 /* pg: FOR UPDATE OF t SKIP LOCKED */`,
+    // The queue's unassigned ready tasks; claim_next_task with a queue takes the better of this and claimMine
+    // (two one-row searches: the merged page of readySql would lock a row of each on PostgreSQL).
+    claimQueue: db.prepare<{ queue: string; limit: 1 }, TaskRow>(
+      `SELECT t.* FROM tasks t WHERE ${READY_SQL} AND ${QUEUE_UNASSIGNED_SQL} ${READY_ORDER} LIMIT @limit
+       /* pg: FOR UPDATE OF t SKIP LOCKED */`,
     ),
     expiredLeases: db.prepare<[string, number], TaskRow>(
       `SELECT * FROM tasks WHERE lease_expires_at IS NOT NULL AND lease_expires_at <= ?
@@ -225,14 +226,17 @@ export function createWriteHandlers(db: Connection, opts: WriteHandlerOptions): 
         'SELECT min(lease_expires_at) FROM tasks WHERE lease_expires_at IS NOT NULL',
       )
       .pluck(),
-    /** The task and every descendant, deepest first (so they can be deleted leaves first). */
+    /**
+     * The task and every descendant, deepest first (so they can be deleted leaves first). CROSS JOIN keeps `sub`
+     * the outer loop on SQLite: left to choose, the planner scanned every task and probed `sub`.
+     */
     subtree: db.prepare<[number], TaskRow & { depth: number }>(
       `WITH RECURSIVE sub(id, depth) AS (
          SELECT CAST(? AS INTEGER), 0
          UNION ALL
          SELECT t.id, sub.depth + 1 FROM tasks t JOIN sub ON t.parent_task_id = sub.id
        )
-       SELECT t.*, sub.depth FROM tasks t JOIN sub ON t.id = sub.id ORDER BY sub.depth DESC, t.id`,
+       SELECT t.*, sub.depth FROM sub CROSS JOIN tasks t WHERE t.id = sub.id ORDER BY sub.depth DESC, t.id`,
     ),
     queueTasks: db.prepare<[string], TaskRow>(
       'SELECT * FROM tasks WHERE queue_name = ? AND archived_at IS NULL ORDER BY id',
@@ -654,9 +658,11 @@ export function createWriteHandlers(db: Connection, opts: WriteHandlerOptions): 
       const refusal = claimRefusal(row, args.agent_name);
       if (refusal) throw refusal;
     } else if (args.queue_name !== undefined) {
-      row = s.claimMineOrQueue.get({ agent: args.agent_name, queue: args.queue_name });
+      const mine = s.claimMine.get({ agent: args.agent_name, limit: 1 });
+      const queued = s.claimQueue.get({ queue: args.queue_name, limit: 1 });
+      row = mine && queued ? (claimsBefore(queued, mine) ? queued : mine) : (mine ?? queued);
     } else {
-      row = s.claimMine.get({ agent: args.agent_name });
+      row = s.claimMine.get({ agent: args.agent_name, limit: 1 });
     }
     return row ? claim(row, args.agent_name, args.lease_seconds, at, changes) : null;
   }
