@@ -1,5 +1,6 @@
 import { Agent, request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import { statsTtlMs } from '../src/transport/http/metrics.js';
 import { raw, startTestServer, type TestServer } from './http-harness.js';
 
 describe('health, readiness and metrics endpoints', () => {
@@ -159,5 +160,12 @@ describe('health, readiness and metrics endpoints', () => {
     expect(body.system!.uptime_seconds).toBeGreaterThanOrEqual(0);
     expect(body.system!.memory_usage_mb).toBeGreaterThan(0);
     expect(body.system!.rss_mb).toBeGreaterThan(0);
+  });
+
+  it('board counts are reused for a second, or 50 times as long as counting took on a large board, at most 30 s', () => {
+    expect(statsTtlMs(2)).toBe(1000);
+    expect(statsTtlMs(20)).toBe(1000);
+    expect(statsTtlMs(80)).toBe(4000);
+    expect(statsTtlMs(5000)).toBe(30_000);
   });
 });

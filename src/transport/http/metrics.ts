@@ -11,15 +11,26 @@ import type { SessionRegistry } from './sessions.js';
  * (tool calls, latency, writer batch sizes, HTTP requests); this module adds gauges read at scrape time: writer queue,
  * read pool, sessions, tasks by status, memory, uptime and event-loop lag.
  *
- * Task counts come from a query on the read pool, cached for a second so frequent scrapes stay cheap.
+ * Task counts come from a query on the read pool that reads every task. They are reused for a second, or for
+ * STATS_TTL_PER_COST times as long as the last count took when that is longer: on a large board, scrapes and open
+ * board pages then spend at most ~2 % of a reader thread counting, however often they ask.
  */
 
 const STATS_TTL_MS = 1000;
+const STATS_TTL_PER_COST = 50;
+/** However slow the count, the figures are never older than this. */
+const STATS_TTL_MAX_MS = 30_000;
+const RECOUNTED = 'recounted at most once a second; less often on a large board';
+
+/** How long board counts that took `countMs` to read are reused. */
+export function statsTtlMs(countMs: number): number {
+  return Math.min(STATS_TTL_MAX_MS, Math.max(STATS_TTL_MS, countMs * STATS_TTL_PER_COST));
+}
 /** Event-loop delay is reported over a sliding window of this length. */
 const LAG_WINDOW_MS = 10_000;
 
 export class RuntimeMetrics {
-  private stats: { at: number; value: BoardStats } | undefined;
+  private stats: { at: number; ttlMs: number; value: BoardStats } | undefined;
   private statsInflight: Promise<BoardStats | undefined> | undefined;
   private readonly lag: IntervalHistogram;
   private lagSnapshot = { mean: 0, p50: 0, p99: 0, max: 0 };
@@ -112,7 +123,7 @@ export class RuntimeMetrics {
     r.counter('tinytask_sessions_opened_total', 'MCP sessions opened since start.', {
       collect: () => this.sessions.openedTotal,
     });
-    r.gauge('tinytask_tasks', 'Unarchived tasks by status (cached up to 1 s).', {
+    r.gauge('tinytask_tasks', `Unarchived tasks by status (${RECOUNTED}).`, {
       labelNames: ['status'],
       collect: () => {
         const s = this.stats?.value;
@@ -124,10 +135,10 @@ export class RuntimeMetrics {
         ];
       },
     });
-    r.gauge('tinytask_tasks_archived', 'Archived tasks (cached up to 1 s).', {
+    r.gauge('tinytask_tasks_archived', `Archived tasks (${RECOUNTED}).`, {
       collect: () => this.stats?.value.archived ?? 0,
     });
-    r.gauge('tinytask_tasks_completed_today', 'Tasks completed since midnight UTC (cached up to 1 s).', {
+    r.gauge('tinytask_tasks_completed_today', `Tasks completed since midnight UTC (${RECOUNTED}).`, {
       collect: () => this.stats?.value.completed_today ?? 0,
     });
     r.gauge('tinytask_process_resident_memory_bytes', 'Resident set size of the process.', {
@@ -154,13 +165,16 @@ export class RuntimeMetrics {
     );
   }
 
-  /** Board statistics, at most `STATS_TTL_MS` old; undefined when the read pool cannot answer. */
+  /** Board statistics, reused while fresh (see STATS_TTL_PER_COST); undefined when the read pool cannot answer. */
   async boardStats(): Promise<BoardStats | undefined> {
-    if (this.stats && Date.now() - this.stats.at < STATS_TTL_MS) return this.stats.value;
+    if (this.stats && Date.now() - this.stats.at < this.stats.ttlMs) return this.stats.value;
+    const started = Date.now();
     this.statsInflight ??= this.board
       .boardStats({})
       .then((value) => {
-        this.stats = { at: Date.now(), value };
+        const at = Date.now();
+        const ttlMs = statsTtlMs(at - started);
+        this.stats = { at, ttlMs, value };
         return value;
       })
       .catch((err: unknown) => {
