@@ -34,6 +34,16 @@ describe.each(MODES)('claim_next_task ($mode)', ({ inline }) => {
     });
   });
 
+  it('at equal priority the older task goes first, whether it is the agent’s own or the queue’s', async () => {
+    const first = await create('queued first', { queue_name: 'q', priority: 3 });
+    const second = await create('mine second', { assigned_to: 'me', priority: 3 });
+    const third = await create('queued third', { queue_name: 'q', priority: 3 });
+    const order: Array<number | undefined> = [];
+    for (let i = 0; i < 3; i++)
+      order.push((await t.board.claimNextTask({ agent_name: 'me', queue_name: 'q' }))?.id);
+    expect(order).toEqual([first.id, second.id, third.id]);
+  });
+
   it('without queue_name only the agent’s own tasks count', async () => {
     await create('team', { queue_name: 'q', priority: 9 });
     expect(await t.board.claimNextTask({ agent_name: 'me' })).toBeNull();

@@ -211,8 +211,9 @@ export function createWriteHandlers(db: Connection, opts: WriteHandlerOptions): 
     claimMine: db.prepare<{ agent: string; limit: 1 }, TaskRow>(
       `${readySql({ agent_name: '' }, false)} /* pg: FOR UPDATE OF t SKIP LOCKED */`,
     ),
-    // The queue's unassigned ready tasks; claim_next_task with a queue takes the better of this and claimMine
-    // (two one-row searches: the merged page of readySql would lock a row of each on PostgreSQL).
+    // The queue's unassigned ready tasks; claim_next_task with a queue takes the better of this and claimMine.
+    // Two one-row searches, not readySql's merged page: PostgreSQL cannot lock rows through a UNION. There the row
+    // not taken stays locked until the batch commits, and other fronts' claims pass over it meanwhile.
     claimQueue: db.prepare<{ queue: string; limit: 1 }, TaskRow>(
       `SELECT t.* FROM tasks t WHERE ${READY_SQL} AND ${QUEUE_UNASSIGNED_SQL} ${READY_ORDER} LIMIT @limit
        /* pg: FOR UPDATE OF t SKIP LOCKED */`,
