@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openWriterConnection, optimize, type Connection } from '../src/db/connection.js';
 import { migrate } from '../src/db/migrate.js';
+import { openWriterDb } from '../src/db/open.js';
 import { createReadQueries } from '../src/db/readers/queries.js';
 import { readySql } from '../src/db/ready.js';
 import { WriterClock } from '../src/db/writer/clock.js';
@@ -142,5 +143,37 @@ describe.each([
   it('deleting a task walks its subtree from the task down, not every task', () => {
     const sql = statements.find((s) => /WITH RECURSIVE sub/.test(s)) as string;
     expect(planOf(db, sql).filter((l) => /^SCAN t\b/.test(l))).toEqual([]);
+  });
+});
+
+describe('statistics of a new board', () => {
+  it("leave the writer's connection planning FTS5's range delete of merged pages as a rowid search", async () => {
+    const dir = tempDir();
+    const { db } = await openWriterDb({
+      dbPath: join(dir, 'board.db'),
+      enableHistory: true,
+      batchMax: 1000,
+      traceSql: false,
+      idempotencyTtlSeconds: 60,
+      leaseSeconds: 0,
+      maxAttempts: 3,
+    });
+    try {
+      // FTS5 deletes the pages of merged segments with this range; planned from a "2 rows" statistic it was a scan
+      // of the whole index on every merge, for as long as the process ran.
+      const plan = planOf(db, 'SELECT id FROM task_search_data WHERE id >= ? AND id <= ?').join(' | ');
+      expect(plan).toMatch(/SEARCH task_search_data USING INTEGER PRIMARY KEY/);
+      const hasStats = db
+        .prepare("SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_stat1'")
+        .pluck()
+        .get() as number;
+      if (hasStats > 0)
+        expect(
+          db.prepare('SELECT count(*) FROM sqlite_stat1 WHERE CAST(stat AS INTEGER) < 1000').pluck().get(),
+        ).toBe(0);
+    } finally {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -79,6 +79,9 @@ export function openWriterConnection(path: string, trace?: (sql: string) => void
   return db;
 }
 
+/** Tables with fewer rows than this keep no planner statistics (see dropSmallTableStatistics). */
+const MIN_ANALYZED_ROWS = 1000;
+
 /**
  * Keeps the query planner's statistics current: a bounded ANALYZE of the tables that need it (at start, after
  * migrations, and at shutdown). Cheap on a small database, capped by analysis_limit on a large one.
@@ -86,6 +89,22 @@ export function openWriterConnection(path: string, trace?: (sql: string) => void
 export function optimize(db: Connection, atOpen: boolean): void {
   db.pragma('analysis_limit = 400');
   db.pragma(atOpen ? 'optimize = 0x10002' : 'optimize');
+  if (db instanceof Database) dropSmallTableStatistics(db);
+}
+
+/**
+ * Statistics taken while a table was small stay with every statement the connection prepares until that table is
+ * analyzed again, which `optimize` does only once it has grown tenfold, and a long-running server never runs it
+ * meanwhile. On a new board FTS5's data table was recorded at 2 rows, and SQLite planned FTS5's range delete of
+ * merged pages (`DELETE FROM task_search_data WHERE id>=? AND id<=?`) as a scan of the whole table: every merge
+ * read the full index, and at ~100,000 tasks the writer spent 44× as long per write and could not keep up until a
+ * restart re-analyzed the table (docs/performance.md, "Issue 13, session 8"). The planner's defaults suit a table
+ * that grows; statistics of small tables are dropped. A connection keeps what ANALYZE loaded into it even then, so
+ * the writer's connection is opened after optimize has run on another (openWriterDb).
+ */
+function dropSmallTableStatistics(db: SqliteConnection): void {
+  if (!db.prepare("SELECT 1 FROM sqlite_schema WHERE name = 'sqlite_stat1'").get()) return;
+  db.prepare('DELETE FROM sqlite_stat1 WHERE CAST(stat AS INTEGER) < ?').run(MIN_ANALYZED_ROWS);
 }
 
 /**

@@ -25,15 +25,17 @@ export async function openWriterDb(
     const db = await openPgConnection(options.databaseUrl, { applicationName: 'tinytask-mcp writer', trace });
     return { db, schemaVersion: options.schemaVersion ?? 0 };
   }
-  const db = openWriterConnection(options.dbPath, trace);
+  // Migrations and statistics run on a connection of their own: ANALYZE loads what it gathers into the connection
+  // that runs it for good, and the writer's must load only the statistics optimize kept on disk (connection.ts).
+  const setup = openWriterConnection(options.dbPath, trace);
+  let schemaVersion: number;
   try {
-    const schemaVersion = migrate(db);
-    optimize(db, true);
-    return { db, schemaVersion };
-  } catch (err) {
-    db.close();
-    throw err;
+    schemaVersion = migrate(setup);
+    optimize(setup, true);
+  } finally {
+    setup.close();
   }
+  return { db: openWriterConnection(options.dbPath, trace), schemaVersion };
 }
 
 export async function openReaderDb(
