@@ -36,6 +36,21 @@ describe('bad input over MCP: a clear error with its code, and nothing written',
     );
   });
 
+  it('a tool call without a string name is a JSON-RPC InvalidParams error, and nothing is written', async () => {
+    const { CallToolResultSchema } = await import('@modelcontextprotocol/sdk/types.js');
+    for (const params of [{ arguments: {} }, { name: 7, arguments: {} }]) {
+      const err = await rpcError(
+        c.client.request(
+          { method: 'tools/call', params: params as unknown as { name: string } },
+          CallToolResultSchema,
+        ),
+        -32602,
+      );
+      expect(err.message).toMatch(/name/);
+    }
+    expect(h.board.stats().writesTotal).toBe(writesBefore);
+  });
+
   it('missing required arguments are named', async () => {
     const msg = await callErr(c.client, 'create_task', {}, 'INVALID_ARGUMENT');
     expect(msg).toContain('title is required');

@@ -1,4 +1,10 @@
-import type { Server, ServerContext, ServerResult } from '@modelcontextprotocol/server';
+import type {
+  CallToolRequestParams,
+  CallToolResult,
+  Server,
+  ServerContext,
+  ServerResult,
+} from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { describeIssues } from '../domain/schemas.js';
 import { invalidParams } from './errors.js';
@@ -31,4 +37,19 @@ export function handleRequest<S extends RequestSchema>(
     }
     return handler(parsed.data, ctx);
   });
+}
+
+/**
+ * Registers the `tools/call` handler. The SDK's `Server` checks every tools/call request against the served
+ * revision's wire schema before any handler runs (a string `name`, an object of `arguments`; InvalidParams
+ * otherwise, test/mcp-bad-input.test.ts), so the handler takes the params as they are: a second parse of the
+ * commonest request would find nothing new.
+ */
+export function handleToolCalls(
+  server: Server,
+  handler: (params: CallToolRequestParams, ctx: RequestContext) => Promise<CallToolResult>,
+): void {
+  server.setRequestHandler('tools/call', { params: anyParams }, (params, ctx) =>
+    handler(params as CallToolRequestParams, ctx),
+  );
 }

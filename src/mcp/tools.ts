@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/core';
-import type { CallToolResult, Server, Tool } from '@modelcontextprotocol/server';
+import { ListToolsRequestSchema } from '@modelcontextprotocol/core';
+import type { Server, Tool } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Board } from '../core/types.js';
 import { errors as domainErrors, type PlainError } from '../domain/errors.js';
@@ -17,7 +17,7 @@ import {
 } from './errors.js';
 import { compactInputSchema, exactOutputSchema, openRoot } from './compact-schema.js';
 import { BOARD_APP_TOOL_META, BOARD_APP_TOOLS } from './app.js';
-import { handleRequest, type RequestContext } from './requests.js';
+import { handleRequest, handleToolCalls, type RequestContext } from './requests.js';
 import type { ClientLog } from './logging.js';
 import { pageOf } from './pagination.js';
 import type { McpDeps, McpSessionContext } from './types.js';
@@ -390,8 +390,8 @@ export function registerTools(
     return nextCursor ? { tools: [...page], nextCursor } : { tools: [...page] };
   });
 
-  handleRequest(server, CallToolRequestSchema, async (request, extra): Promise<CallToolResult> => {
-    const name = request.params.name;
+  handleToolCalls(server, async (params, extra) => {
+    const name = params.name;
     const def = catalogue.byName.get(name);
     if (!def) {
       const elsewhere = catalogue.all.get(name);
@@ -399,7 +399,7 @@ export function registerTools(
       throw elsewhere ? toolOutsideToolsets(elsewhere, choices) : unknownTool(name);
     }
     const { ctx, release } = toolContext(extra, sessionEnd, logger);
-    const outcome = await invokeTool(acting, def, request.params.arguments, session, ctx).finally(release);
+    const outcome = await invokeTool(acting, def, params.arguments, session, ctx).finally(release);
     if (!outcome.ok) {
       const failure = outcome.error;
       clientLog.send(

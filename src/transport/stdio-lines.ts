@@ -1,7 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
-import { JSONRPCMessageSchema } from '@modelcontextprotocol/core';
 import type { JSONRPCMessage, RequestId, Transport } from '@modelcontextprotocol/server';
 import { unreadableMessage } from '../mcp/errors.js';
+import { parseJsonRpcMessage } from '../mcp/messages.js';
 
 /** A line longer than this (no newline within it) is refused and the connection closed: memory stays bounded. */
 const MAX_LINE_BYTES = 64 * 1024 * 1024;
@@ -47,7 +47,7 @@ export class StdioLineTransport implements Transport {
   private receive(line: string): void {
     let message: JSONRPCMessage;
     try {
-      const parsed = JSONRPCMessageSchema.safeParse(JSON.parse(line));
+      const parsed = parseJsonRpcMessage(JSON.parse(line));
       if (!parsed.success) throw parsed.error;
       message = parsed.data as JSONRPCMessage;
     } catch (err) {

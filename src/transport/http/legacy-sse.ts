@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { JSONRPCMessageSchema } from '@modelcontextprotocol/core';
 import type { AuthInfo, JSONRPCMessage, MessageExtraInfo, Transport } from '@modelcontextprotocol/server';
+import { parseJsonRpcMessage } from '../../mcp/messages.js';
 import { createMcpServer } from '../../mcp/server.js';
 import {
   type BodyResult,
@@ -180,7 +180,7 @@ export async function postSseMessage(
   }
   const json = jsonPostBody(ctx, read.body);
   if (!json) return;
-  const parsed = JSONRPCMessageSchema.safeParse(json.value);
+  const parsed = parseJsonRpcMessage(json.value);
   if (!parsed.success) {
     refuse(ctx, 'notJsonRpc');
     return;

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { JSONRPCMessageSchema } from '@modelcontextprotocol/core';
 import {
   type AuthInfo,
   classifyInboundRequest,
@@ -7,6 +6,7 @@ import {
   type MessageExtraInfo,
 } from '@modelcontextprotocol/server';
 import { DEFAULT_CLIENT_LOG_LEVEL } from '../../mcp/logging.js';
+import { parseJsonRpcMessage } from '../../mcp/messages.js';
 import { createMcpServer, type McpSessionContext, sessionStateOf } from '../../mcp/server.js';
 import { type BodyResult, type HttpContext, parseJsonBody, send, sendWebResponse } from './adapter.js';
 import { admitNewSession, sessionFor, type HttpEnv } from './env.js';
@@ -115,7 +115,7 @@ function validMessages(parsed: unknown): JSONRPCMessage[] | undefined {
   const items = Array.isArray(parsed) ? (parsed as unknown[]) : [parsed];
   const out: JSONRPCMessage[] = [];
   for (const item of items) {
-    const checked = JSONRPCMessageSchema.safeParse(item);
+    const checked = parseJsonRpcMessage(item);
     if (!checked.success) return undefined;
     out.push(checked.data as JSONRPCMessage);
   }
