@@ -38,7 +38,7 @@ export type Delivery = 'sse' | 'json' | 'auto';
 export const KEEP_ALIVE_MS = 15_000;
 
 /*
- * Message kinds by shape. Inbound messages were validated once by the router (JSONRPCMessageSchema) and outbound
+ * Message kinds by shape. Inbound messages were validated once by the router (parseJsonRpcMessage) and outbound
  * ones come from the SDK, so the shape is enough: the SDK's `isJSONRPC*` guards would parse each message again
  * with zod (a large tool result included).
  */
